@@ -1,0 +1,1 @@
+"""bmkz_crawler: a Scrapy project that crawls BM.KZ into clean, deduplicated article feeds."""
