@@ -1,0 +1,63 @@
+"""Crawl-wide extensions: a progress line for long crawls."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlProgress:
+    """Every BMKZ_PROGRESS_INTERVAL seconds: pages fetched, articles emitted, requests queued,
+    rate, and an ETA when the sitemaps told how many articles there are."""
+
+    def __init__(self, crawler: Crawler, interval: float) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.task: Any = None
+        self.started = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        interval = crawler.settings.getfloat("BMKZ_PROGRESS_INTERVAL")
+        if interval <= 0:
+            raise NotConfigured
+        extension = cls(crawler, interval)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.started = time.monotonic()
+        self.task = create_looping_call(self.log_progress, spider)
+        self.task.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+
+    def progress_line(self, spider: Spider) -> str:
+        stats = self.crawler.stats
+        pages = stats.get_value("response_received_count", 0)
+        articles = stats.get_value("item_scraped_count", 0)
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        queued = len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = pages / elapsed * 60
+        line = f"progress: {pages} pages, {articles} articles, {queued} queued, {rate:.0f} pages/min"
+        total = getattr(spider, "expected_total", None)
+        emitted = getattr(spider, "articles_emitted", articles)
+        if total and emitted and total > emitted:
+            eta = (total - emitted) / (emitted / elapsed)
+            line += f", ETA {eta / 60:.0f} min for {total} articles the sitemaps list"
+        return line
+
+    def log_progress(self, spider: Spider) -> None:
+        logger.info(self.progress_line(spider))

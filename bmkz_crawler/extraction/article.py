@@ -1,0 +1,545 @@
+"""ArticleExtractor: one BM.KZ article page -> one `Article`, with no I/O and no crawling.
+
+Page knowledge lives here: which selectors the SmartMag theme uses, which metadata Yoast
+prints, and in which order the sources of each field are tried. Each field tries its sources
+strongest first (JSON-LD, then OpenGraph/`article:*` meta, then the theme's markup, then the
+printed text); the first source whose value survives the field's input processor wins. The
+winning source is counted in the stats as `article/<field>/<source>`; a required field that is
+missing or came from its weakest source is logged with the page URL, so an operator sees on
+the first run where the real site differs from what this module assumes.
+
+The contract says which fields are defined by what the page *shows* (authors, category,
+tags): for those the markup comes first and metadata is only a fallback, or not used.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from cssselect import GenericTranslator
+from itemloaders import ItemLoader
+from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
+from lxml import etree
+from scrapy.http import HtmlResponse, TextResponse
+
+from bmkz_crawler.extraction.body import collect_body
+from bmkz_crawler.extraction.structured import ARTICLE_TYPES, StructuredData, text_values
+from bmkz_crawler.items import REQUIRED_FIELDS, Article
+from bmkz_crawler.processors import (
+    canonicalize_url,
+    content_hash,
+    count_words,
+    dateline_city,
+    language_code,
+    normalize_block,
+    normalize_text,
+    parse_views,
+    same_site,
+    strip_site_suffix,
+    to_almaty_iso,
+    to_int,
+    utc_now_iso,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def css(selector: str) -> etree.XPath:
+    """A CSS selector compiled once to an lxml XPath (relative to the element it is run on)."""
+    return etree.XPath(GenericTranslator().css_to_xpath(selector, prefix="descendant-or-self::"))
+
+
+def unique(values: Iterable[Any]) -> list[Any]:
+    """Values in first-seen order, without repeats."""
+    return list(dict.fromkeys(v for v in values if v not in (None, "")))
+
+
+def clean_image_url(value: str | None) -> str | None:
+    url = canonicalize_url(value)
+    if url and re.search(r"\.(?:jpe?g|png|gif|webp|avif)(?:$|\?)", urlsplit(url).path + "?", re.IGNORECASE):
+        return url
+    return url if url and "/wp-content/" in url else None
+
+
+def join_blocks_or_none(blocks: list[str]) -> str | None:
+    return "\n\n".join(blocks) or None
+
+
+class ArticleLoader(ItemLoader):
+    """Cleans each field with the processors of the contract (one place per field)."""
+
+    default_item_class = Article
+    default_output_processor = TakeFirst()
+
+    url_in = MapCompose(canonicalize_url)
+    post_id_in = MapCompose(to_int)
+    language_in = MapCompose(language_code)
+    title_in = MapCompose(strip_site_suffix)
+    description_in = MapCompose(normalize_text)
+    body_in = MapCompose(normalize_block)
+    body_out = Compose(join_blocks_or_none)
+    published_at_in = MapCompose(to_almaty_iso)
+    modified_at_in = MapCompose(to_almaty_iso)
+    authors_in = MapCompose(normalize_text)
+    authors_out = Compose(unique)
+    category_in = MapCompose(normalize_text)
+    tags_in = MapCompose(normalize_text)
+    tags_out = Compose(unique)
+    image_url_in = MapCompose(clean_image_url)
+    image_caption_in = MapCompose(normalize_text)
+    dateline_in = MapCompose(normalize_text)
+    views_in = MapCompose(parse_views)
+    related_urls_in = MapCompose(canonicalize_url)
+    related_urls_out = Compose(unique)
+    word_count_in = Identity()
+    content_hash_in = Identity()
+    crawled_at_in = Identity()
+
+
+Candidate = tuple[str, Callable[[], Any]]
+
+
+class ArticleExtractor:
+    """SmartMag + Yoast article pages of BM.KZ. A redesign gets a subclass overriding selectors."""
+
+    # --- what makes a page an article -------------------------------------------------------
+    POST_ID_CLASS = re.compile(r"(?:^|\s)postid-(\d+)(?:\s|$)")
+    NON_POST_BODY = re.compile(r"(?:^|\s)(?:page|page-id-\d+|archive|category|tag|home|blog|search|error404)(?:\s|$)")
+    ARTICLE_ELEMENT = css("article[id^='post-']")
+    SHORTLINK = css("link[rel~='shortlink']")
+    REST_LINK = css("link[rel='alternate'][type='application/json']")
+
+    # --- the article header (scope for dates, byline, labels) -------------------------------
+    HEADER_SCOPES = (
+        css(".the-post-header"),
+        css("article[id^='post-'] .post-meta"),
+        css(".entry-header"),
+        css(".post-header"),
+    )
+    HEADLINE = css("h1.post-title, h1.entry-title, h1.is-title, .the-post-header h1, article h1")
+    ANY_H1 = css("h1")
+    HEADER_TIME = css("time.post-date, time.entry-date, time.published, time")
+    HEADER_DATE_TEXT = css(".meta-item.date, .post-date, .entry-date, .date")
+    AUTHOR_LINKS = css(".post-author a[rel~='author'], .meta-item.post-author a, a[rel~='author']")
+    AUTHOR_TEXT = css(".post-author .author, .byline .author, .meta-item.post-author")
+    CATEGORY_LABELS = css(".cat-labels a.category, .cat-labels a, a[rel~='category']")
+    HEADER_VIEWS = css(".post-views, .meta-item.views, .post-view-count")
+    FEATURED = css(".single-featured .featured, .single-featured, .featured-image, .post-thumbnail")
+    FEATURED_LINK = css("a.image-link, a")
+    FEATURED_IMG = css("img.wp-post-image, img")
+    FEATURED_CAPTION = css(".wp-caption-text, figcaption, .caption")
+
+    # --- body and what follows it -----------------------------------------------------------
+    CONTENT_SCOPES = (
+        css("div.post-content.entry-content"),
+        css(".entry-content"),
+        css(".post-content"),
+        css("[itemprop='articleBody']"),
+    )
+    TAG_LINKS = (
+        css(".the-post-tags a[rel~='tag'], .the-post-tags a"),
+        css(".post-tags a, .tags-links a, a[rel~='tag']"),
+    )
+    RELATED_BLOCK = css("section.related-posts, .related-posts")
+    RELATED_CARD_LINKS = css(".post-title a, h2 a, h3 a, h4 a")
+    HEADINGS = css("h2, h3, h4, h5, .heading, .section-head, .block-head")
+    RELATED_HEADINGS = re.compile(
+        r"^(?:продолжай(?:те)?\s+читать|читайте\s+также|похожие\s+(?:новости|записи|статьи)|по\s+теме|"
+        r"оқуды\s+жалғастыр\w*|ұқсас\s+\w+|тақырыпқа\s+орай)\b",
+        re.IGNORECASE,
+    )
+    WIDGET_ENTRIES = css(".widget article, .widget li, .widget .l-post")
+    SITE_NAME = "BM.KZ"
+
+    def __init__(self, stats: Any | None = None) -> None:
+        self.stats = stats
+
+    # --- public API ---------------------------------------------------------------------------
+
+    def is_article(self, response: TextResponse) -> bool:
+        """Recognized by content (post body class, post id, article metadata), never by URL."""
+        root = response.selector.root
+        return self._is_article(root, StructuredData(root))
+
+    def extract(self, response: TextResponse, *, listing_excerpt: str | None = None) -> Article | None:
+        """The page's Article, or None when the page is not an article (counted)."""
+        if not isinstance(response, HtmlResponse | TextResponse):
+            self._inc("article/not_html")
+            return None
+        root = response.selector.root
+        if not isinstance(getattr(root, "tag", None), str):
+            self._inc("article/unparseable")
+            logger.warning("Page could not be parsed as HTML: %s", response.url)
+            return None
+        data = StructuredData(root)
+        if not self._is_article(root, data):
+            self._inc("article/not_article")
+            return None
+        if data.jsonld_errors:
+            self._inc("article/jsonld_malformed")
+            logger.warning("Malformed JSON-LD on %s: falling back to meta tags and markup", response.url)
+        page = _Page(self, response, root, data)
+        loader = ArticleLoader()
+        sources = page.fill(loader, listing_excerpt)
+        article: Article = loader.load_item()
+        article.word_count = count_words(article.body)
+        article.content_hash = content_hash(article.title, article.body)
+        article.crawled_at = utc_now_iso()
+        self._report(response.url, sources)
+        return article
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _is_article(self, root: etree._Element, data: StructuredData) -> bool:
+        body = root.find("body")
+        body_class = (body.get("class") or "") if body is not None else ""
+        if "single-post" in body_class.split() or self.POST_ID_CLASS.search(body_class):
+            return True
+        if self.NON_POST_BODY.search(body_class):
+            return False
+        og_article = (data.first_meta("og:type") or "").strip().lower() == "article"
+        typed = data.article is not None
+        post_element = any("type-post" in (el.get("class") or "") for el in self.ARTICLE_ELEMENT(root))
+        return (og_article and (typed or post_element)) or (typed and post_element)
+
+    def _inc(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)
+
+    def _report(self, url: str, sources: dict[str, tuple[str | None, bool]]) -> None:
+        for field_name, (source, weakest) in sources.items():
+            self._inc(f"article/{field_name}/{source or 'missing'}")
+            if field_name in REQUIRED_FIELDS:
+                if source is None:
+                    logger.warning("Required field %r not found on %s", field_name, url)
+                elif weakest:
+                    logger.warning("Field %r of %s came from its weakest source (%s)", field_name, url, source)
+
+
+class _Page:
+    """One page being extracted: the field methods and their ordered candidate sources."""
+
+    def __init__(self, extractor: ArticleExtractor, response: TextResponse, root: etree._Element, data: StructuredData):
+        self.x = extractor
+        self.response = response
+        self.url = response.url
+        self.root = root
+        self.data = data
+        self.header = next((found[0] for scope in extractor.HEADER_SCOPES if (found := scope(root))), None)
+        self.content = next((found[0] for scope in extractor.CONTENT_SCOPES if (found := scope(root))), None)
+        self.canonical_url: str | None = None
+        self.first_block: str | None = None
+
+    def fill(self, loader: ArticleLoader, listing_excerpt: str | None) -> dict[str, tuple[str | None, bool]]:
+        fields: dict[str, list[Candidate]] = {
+            "url": self.url_candidates(),
+            "post_id": self.post_id_candidates(),
+            "language": self.language_candidates(),
+            "title": self.title_candidates(),
+            "description": [
+                *self.description_candidates(),
+                ("listing", lambda: listing_excerpt),
+            ],
+            "body": self.body_candidates(),
+            "published_at": self.published_candidates(),
+            "modified_at": self.modified_candidates(),
+            "authors": self.author_candidates(),
+            "category": self.category_candidates(),
+            "tags": self.tag_candidates(),
+            "image_url": self.image_candidates(),
+            "image_caption": self.caption_candidates(),
+            "dateline": [("body", lambda: dateline_city(self.first_block))],
+            "views": self.views_candidates(),
+            "related_urls": self.related_candidates(),
+        }
+        sources: dict[str, tuple[str | None, bool]] = {}
+        for name, candidates in fields.items():
+            sources[name] = self._first_source(loader, name, candidates)
+            if name == "url":
+                self.canonical_url = loader.get_output_value("url")
+        return sources
+
+    @staticmethod
+    def _first_source(loader: ArticleLoader, name: str, candidates: list[Candidate]) -> tuple[str | None, bool]:
+        for position, (source, getter) in enumerate(candidates):
+            value = getter()
+            if value is None or value == "" or value == []:
+                continue
+            loader.add_value(name, value)
+            if loader.get_collected_values(name):
+                return source, len(candidates) > 1 and position == len(candidates) - 1
+        return None, False
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _in_header(self, selector: etree.XPath) -> list[etree._Element]:
+        return selector(self.header) if self.header is not None else []
+
+    def _text(self, element: etree._Element) -> str:
+        return "".join(element.itertext())
+
+    def _texts(self, elements: Iterable[etree._Element]) -> list[str]:
+        return [self._text(el) for el in elements]
+
+    def _abs(self, href: str | None) -> str | None:
+        return urljoin(self.url, href.strip()) if href and href.strip() else None
+
+    def _same_site_or_none(self, href: str | None) -> str | None:
+        url = self._abs(href)
+        return url if url and same_site(url, self.url) else None
+
+    # --- fields ------------------------------------------------------------------------------
+
+    def url_candidates(self) -> list[Candidate]:
+        def canonical() -> str | None:
+            hrefs = self.root.xpath("//link[@rel='canonical']/@href")
+            if hrefs and not self._same_site_or_none(hrefs[0]):
+                self.x._inc("article/url/canonical_offsite")
+                return None
+            return self._same_site_or_none(hrefs[0]) if hrefs else None
+
+        def response_url() -> str:
+            # Without a canonical, an /amp/ duplicate still names its original.
+            return re.sub(r"/amp/?(?=$|\?)", "/", self.url)
+
+        return [
+            ("canonical", canonical),
+            ("og_url", lambda: self._same_site_or_none(self.data.first_meta("og:url"))),
+            ("response", response_url),
+        ]
+
+    def post_id_candidates(self) -> list[Candidate]:
+        def body_class() -> str | None:
+            body = self.root.find("body")
+            match = self.x.POST_ID_CLASS.search(body.get("class") or "") if body is not None else None
+            return match.group(1) if match else None
+
+        def article_id() -> str | None:
+            for element in self.x.ARTICLE_ELEMENT(self.root):
+                match = re.fullmatch(r"post-(\d+)", element.get("id", ""))
+                if match:
+                    return match.group(1)
+            return None
+
+        def shortlink() -> str | None:
+            for element in self.x.SHORTLINK(self.root):
+                match = re.search(r"[?&]p=(\d+)", element.get("href", ""))
+                if match:
+                    return match.group(1)
+            return None
+
+        def rest_link() -> str | None:
+            for element in self.x.REST_LINK(self.root):
+                match = re.search(r"/wp/v2/posts/(\d+)", element.get("href", ""))
+                if match:
+                    return match.group(1)
+            return None
+
+        return [
+            ("body_class", body_class),
+            ("article_id", article_id),
+            ("shortlink", shortlink),
+            ("rest_link", rest_link),
+        ]
+
+    def language_candidates(self) -> list[Candidate]:
+        return [
+            ("html_lang", lambda: self.root.get("lang") or self.root.get("xml:lang")),
+            ("og_locale", lambda: self.data.first_meta("og:locale")),
+            ("jsonld", lambda: self.data.article_value("inLanguage")),
+        ]
+
+    def title_candidates(self) -> list[Candidate]:
+        return [
+            ("jsonld", lambda: (text_values(self.data.article_value("headline")) or [None])[0]),
+            (
+                "markup",
+                lambda: self._texts(self.x.HEADLINE(self.root)[:1]) or self._texts(self.x.ANY_H1(self.root)[:1]),
+            ),
+            ("meta", lambda: self.data.first_meta("og:title", "twitter:title")),
+            ("title_tag", lambda: self.root.findtext(".//title")),
+        ]
+
+    def description_candidates(self) -> list[Candidate]:
+        return [
+            ("meta", lambda: self.data.first_meta("og:description", "description", "twitter:description")),
+            ("jsonld", lambda: (text_values(self.data.article_value("description")) or [None])[0]),
+        ]
+
+    def body_candidates(self) -> list[Candidate]:
+        def markup() -> list[str] | None:
+            if self.content is None:
+                return None
+            blocks, skipped = collect_body(self.content, self.url)
+            if skipped:
+                self.x._inc("article/body/read_also_skipped")
+            self.first_block = blocks[0] if blocks else None
+            return blocks
+
+        def jsonld() -> list[str] | None:
+            text = (text_values(self.data.article_value("articleBody")) or [None])[0]
+            if not text:
+                return None
+            blocks = [block for block in re.split(r"\n\s*\n|\r?\n", text) if block.strip()]
+            self.first_block = blocks[0] if blocks else None
+            return blocks
+
+        return [("markup", markup), ("jsonld", jsonld)]
+
+    def published_candidates(self) -> list[Candidate]:
+        return [
+            ("jsonld", lambda: (text_values(self.data.article_value("datePublished")) or [None])[0]),
+            ("meta", lambda: self.data.first_meta("article:published_time", "datepublished", "date")),
+            (
+                "markup",
+                lambda: [t.get("datetime") for t in self._in_header(self.x.HEADER_TIME) if t.get("datetime")][:1],
+            ),
+            ("printed", lambda: self._texts(self._in_header(self.x.HEADER_DATE_TEXT)[:1])),
+        ]
+
+    def modified_candidates(self) -> list[Candidate]:
+        return [
+            ("jsonld", lambda: (text_values(self.data.article_value("dateModified")) or [None])[0]),
+            (
+                "meta",
+                lambda: self.data.first_meta("article:modified_time", "og:updated_time", "datemodified"),
+            ),
+            (
+                "markup",
+                lambda: [
+                    t.get("datetime") for t in self._in_header(css("time.updated, time.modified")) if t.get("datetime")
+                ][:1],
+            ),
+        ]
+
+    def author_candidates(self) -> list[Candidate]:
+        # Only a byline shown on the page counts; metadata authors (often the organization) do not.
+        def text_byline() -> list[str]:
+            names = []
+            for element in self._in_header(self.x.AUTHOR_TEXT):
+                parts = [t for t in element.itertext() if t.strip()]
+                names += [p for p in parts if normalize_text(p) not in {"Автор", "Автор:", "By", "Авторы:"}][:1]
+            return names
+
+        return [
+            ("markup", lambda: self._texts(self._in_header(self.x.AUTHOR_LINKS))),
+            ("markup_text", text_byline),
+        ]
+
+    def category_candidates(self) -> list[Candidate]:
+        return [
+            ("markup", lambda: self._texts(self._in_header(self.x.CATEGORY_LABELS)[:1])),
+            ("jsonld", lambda: text_values(self.data.article_value("articleSection"))[:1]),
+            ("meta", lambda: self.data.first_meta("article:section")),
+        ]
+
+    def tag_candidates(self) -> list[Candidate]:
+        primary, loose = self.x.TAG_LINKS
+        return [
+            ("markup", lambda: self._texts(primary(self.root))),
+            ("markup_rel", lambda: self._texts(loose(self.root))),
+            ("meta", lambda: self.data.all_meta("article:tag")),
+            ("jsonld", lambda: text_values(self.data.article_value("keywords"))),
+        ]
+
+    def _featured(self) -> etree._Element | None:
+        found = self._in_header(self.x.FEATURED) or self.x.FEATURED(self.root)
+        return found[0] if found else None
+
+    def image_candidates(self) -> list[Candidate]:
+        def jsonld() -> str | None:
+            image = self.data.resolve(self.data.article_value("image"))
+            if isinstance(image, list) and image:
+                image = self.data.resolve(image[0])
+            values = text_values(image)
+            return self._abs(values[0]) if values else None
+
+        def featured_link() -> str | None:
+            featured = self._featured()
+            if featured is None:
+                return None
+            for link in self.x.FEATURED_LINK(featured):
+                href = link.get("href", "")
+                if re.search(r"\.(?:jpe?g|png|gif|webp|avif)$", href.split("?")[0], re.IGNORECASE):
+                    return self._abs(href)
+            return None
+
+        def featured_img() -> str | None:
+            featured = self._featured()
+            images = self.x.FEATURED_IMG(featured) if featured is not None else []
+            if not images:
+                return None
+            img = images[0]
+            src = img.get("data-src") or img.get("src") or ""
+            # WordPress names resized copies name-1024x576.jpg; the original is name.jpg.
+            return self._abs(re.sub(r"-\d+x\d+(?=\.\w+$)", "", src.split("?")[0]))
+
+        return [
+            ("meta", lambda: self._abs(self.data.first_meta("og:image", "og:image:url", "twitter:image"))),
+            ("jsonld", jsonld),
+            ("markup_link", featured_link),
+            ("markup_img", featured_img),
+        ]
+
+    def caption_candidates(self) -> list[Candidate]:
+        def markup() -> list[str]:
+            featured = self._featured()
+            return self._texts(self.x.FEATURED_CAPTION(featured)[:1]) if featured is not None else []
+
+        def jsonld() -> str | None:
+            image = self.data.resolve(self.data.article_value("image"))
+            if isinstance(image, list) and image:
+                image = self.data.resolve(image[0])
+            return image.get("caption") if isinstance(image, dict) else None
+
+        return [("markup", markup), ("jsonld", jsonld)]
+
+    def views_candidates(self) -> list[Candidate]:
+        def widget() -> str | None:
+            # The most-read widget lists this very article with its count.
+            own = self.canonical_url or canonicalize_url(self.url)
+            for entry in self.x.WIDGET_ENTRIES(self.root):
+                hrefs = entry.xpath(".//a/@href")
+                if any(canonicalize_url(self._abs(h)) == own for h in hrefs):
+                    counts = self.x.HEADER_VIEWS(entry)
+                    if counts:
+                        return self._text(counts[0])
+            return None
+
+        return [
+            ("markup", lambda: self._texts(self._in_header(self.x.HEADER_VIEWS)[:1])),
+            ("widget", widget),
+        ]
+
+    def related_candidates(self) -> list[Candidate]:
+        def links_in(block: etree._Element, selector: etree.XPath) -> list[str]:
+            own = self.canonical_url
+            urls = [self._same_site_or_none(a.get("href")) for a in selector(block)]
+            return [u for u in urls if u and canonicalize_url(u) != own]
+
+        def related_section() -> list[str]:
+            return [u for block in self.x.RELATED_BLOCK(self.root) for u in links_in(block, self.x.RELATED_CARD_LINKS)]
+
+        def by_heading() -> list[str]:
+            for heading in self.x.HEADINGS(self.root):
+                if self.x.RELATED_HEADINGS.match(normalize_text(self._text(heading)) or ""):
+                    container = heading.getparent()
+                    while container is not None and not container.xpath(".//a[@href]"):
+                        container = container.getparent()
+                    if container is not None:
+                        return links_in(container, css("a[href]"))
+            return []
+
+        return [("markup", related_section), ("heading", by_heading)]
+
+
+def extract_article(response: TextResponse, stats: Any | None = None) -> Article | None:
+    """Convenience for scripts: one page, one call."""
+    return ArticleExtractor(stats).extract(response)
+
+
+__all__ = ["ARTICLE_TYPES", "ArticleExtractor", "ArticleLoader", "extract_article"]

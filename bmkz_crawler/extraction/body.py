@@ -1,0 +1,193 @@
+"""Article body text from the DOM: text blocks in reading order, with the page's furniture left out.
+
+A block is a paragraph, heading, list item, quote, preformatted text or figure caption.
+Scripts, styles, embeds, ads, share buttons, tag lists, related blocks and "read also"
+paragraphs are not body text. Loose text directly inside a container (posts written
+without `<p>`) becomes a block of its own. Works on lxml elements for speed.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from bmkz_crawler.processors import normalize_block, same_site
+
+SKIP_TAGS = frozenset(
+    {
+        "script", "style", "noscript", "iframe", "form", "button", "svg", "ins", "template", "object",
+        "embed", "video", "audio", "canvas", "input", "select", "textarea", "img", "picture", "source",
+        "map", "head", "link", "meta", "nav", "aside", "footer",
+    }
+)  # fmt: skip
+BLOCK_TAGS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "pre", "dt", "dd", "tr", "caption"}
+)
+LIST_TAGS = frozenset({"ul", "ol", "dl"})
+# Class names of things that sit inside the content area but are not the article's text.
+SKIP_CLASSES = re.compile(
+    r"(?:^|\s)(?:a-wrap[\w-]*|ads?|ad-[\w-]+|adsbygoogle|advert[\w-]*|banner[\w-]*|[\w-]*share[\w-]*|"
+    r"social[\w-]*|spc-social[\w-]*|related[\w-]*|jp-relatedposts|yarpp[\w-]*|the-post-tags|post-tags|tags-links|"
+    r"wp-block-embed__wrapper|twitter-tweet|instagram-media|telegram-post|tiktok-embed|fb-post|"
+    r"code-block|read-also|inline-related|post-nav[\w-]*|navigation|screen-reader-text|visuallyhidden|"
+    r"sr-only|hidden|subscribe[\w-]*|comments?[\w-]*)(?:\s|$)"
+)
+READ_ALSO_LABEL = re.compile(
+    r"^(?:читайте\s+также|читайте\s+тоже|также\s+читайте|смотрите\s+также|читать\s+также|по\s+теме|"
+    r"оқи\s+отырыңыз|оқыңыз|сондай-ақ\s+оқыңыз|оқи\s+отырып|тақырыпқа\s+орай)\s*[:.–—-]?\s*$",
+    re.IGNORECASE,
+)
+READ_ALSO_PREFIX = re.compile(
+    r"^\s*(?:читайте\s+также|читайте\s+тоже|также\s+читайте|смотрите\s+также|оқи\s+отырыңыз|"
+    r"сондай-ақ\s+оқыңыз)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_skipped(element: etree._Element) -> bool:
+    tag = element.tag
+    if not isinstance(tag, str):  # comments, processing instructions
+        return True
+    if tag in SKIP_TAGS:
+        return True
+    css = element.get("class")
+    if css and SKIP_CLASSES.search(css):
+        return True
+    return element.get("hidden") is not None or "display:none" in (element.get("style") or "").replace(" ", "")
+
+
+def _inline_text(element: etree._Element, parts: list[str]) -> None:
+    """Text of an element and its inline descendants, skipping furniture."""
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        if not _is_skipped(child):
+            if child.tag == "br":
+                parts.append("\n")
+            else:
+                _inline_text(child, parts)
+                if child.tag in BLOCK_TAGS or child.tag in LIST_TAGS or child.tag == "div":
+                    parts.append(" ")
+        if child.tail:
+            parts.append(child.tail)
+
+
+def block_text(element: etree._Element) -> str | None:
+    parts: list[str] = []
+    _inline_text(element, parts)
+    return normalize_block("".join(parts))
+
+
+def _text_outside_links(element: etree._Element) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag != "a" and not _is_skipped(child):
+            parts.append(_text_outside_links(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _link_only(element: etree._Element, text: str, page_url: str) -> bool:
+    """A "read also" paragraph: it only links to another article, maybe after a label."""
+    hrefs = [href for href in element.xpath(".//a/@href") if href.strip()]
+    if not hrefs:
+        return False
+    rest = normalize_block(_text_outside_links(element))
+    if rest:
+        return bool(READ_ALSO_LABEL.match(rest))
+    if READ_ALSO_PREFIX.match(text):
+        return True
+    return all(same_site(urljoin(page_url, href), page_url) for href in hrefs)
+
+
+class BodyCollector:
+    """Walks a content container and collects its text blocks in order."""
+
+    def __init__(self, page_url: str) -> None:
+        self.page_url = page_url
+        self.blocks: list[str] = []
+        self.skipped_read_also = 0
+
+    def collect(self, container: etree._Element) -> list[str]:
+        self._walk_container(container)
+        return self.blocks
+
+    def _emit(self, element: etree._Element | None, text: str | None) -> None:
+        if not text:
+            return
+        maybe_read_also = element is not None and (READ_ALSO_PREFIX.match(text) or element.find(".//a") is not None)
+        if maybe_read_also and _link_only(element, text, self.page_url):
+            self.skipped_read_also += 1
+            return
+        self.blocks.append(text)
+
+    def _walk_container(self, container: etree._Element) -> None:
+        loose: list[str] = [container.text or ""]
+        for child in container:
+            if _is_skipped(child):
+                loose.append(child.tail or "")
+                continue
+            tag = child.tag
+            if (
+                tag in BLOCK_TAGS
+                or tag in LIST_TAGS
+                or tag in {"blockquote", "figure", "table", "tbody", "thead"}
+                or (tag in {"div", "section", "article", "span"} and _has_blocks(child))
+            ):
+                self._flush(loose)
+                self._walk_block(child)
+                loose = [child.tail or ""]
+            elif tag == "br":
+                loose.append("\n")
+                loose.append(child.tail or "")
+            else:
+                parts: list[str] = []
+                _inline_text(child, parts)
+                loose.extend(parts)
+                loose.append(child.tail or "")
+        self._flush(loose)
+
+    def _flush(self, loose: list[str]) -> None:
+        # Loose text split at blank lines / double <br> forms paragraphs of its own.
+        text = "".join(loose)
+        for piece in re.split(r"\n\s*\n", text):
+            self._emit(None, normalize_block(piece))
+
+    def _walk_block(self, element: etree._Element) -> None:
+        tag = element.tag
+        if tag == "li" and any(child.tag in LIST_TAGS for child in element):
+            parts: list[str] = [element.text or ""]
+            for child in element:
+                if child.tag in LIST_TAGS:
+                    self._emit(element, normalize_block("".join(parts)))
+                    parts = []
+                    self._walk_container(child)
+                elif not _is_skipped(child):
+                    _inline_text(child, parts)
+                parts.append(child.tail or "")
+            self._emit(element, normalize_block("".join(parts)))
+        elif tag in BLOCK_TAGS:
+            self._emit(element, block_text(element))
+        elif tag == "figure":
+            # Of an embedded figure only its caption is text; the media and embed code are not.
+            for caption in element.iter("figcaption"):
+                self._emit(caption, block_text(caption))
+        else:
+            self._walk_container(element)
+
+
+def _has_blocks(element: etree._Element) -> bool:
+    for descendant in element.iterdescendants():
+        tag = descendant.tag
+        if isinstance(tag, str) and (tag in BLOCK_TAGS or tag in LIST_TAGS or tag in {"blockquote", "figure", "div"}):
+            return True
+    return False
+
+
+def collect_body(container: etree._Element, page_url: str) -> tuple[list[str], int]:
+    """Blocks of text in the container and how many "read also" paragraphs were left out."""
+    collector = BodyCollector(page_url)
+    blocks = collector.collect(container)
+    return blocks, collector.skipped_read_also

@@ -1,0 +1,104 @@
+"""Downloader middlewares: retries with exponential backoff, and the stay-on-site guard.
+
+Scrapy's RetryMiddleware retries at once; a site answering 503 or 429 needs a pause first.
+The guard drops any request that would leave the site or fetch an asset, whoever made it
+(a redirect, a link found on a page), and counts it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Self
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.asyncio import sleep
+
+from bmkz_crawler.extraction.links import is_asset
+from bmkz_crawler.processors import same_site
+
+logger = logging.getLogger(__name__)
+
+DELAY_KEY = "bmkz_retry_delay"
+
+
+def retry_after_seconds(response: Response | None) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date), else None."""
+    if response is None:
+        return None
+    value = response.headers.get(b"Retry-After")
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        return max(0.0, (parsedate_to_datetime(text) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """RetryMiddleware whose retries wait base * 2^(attempt-1) seconds, or what Retry-After asks."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("BMKZ_RETRY_BACKOFF_BASE", 2.0)
+        self.cap = settings.getfloat("BMKZ_RETRY_BACKOFF_MAX", 60.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = cls(crawler.settings)
+        middleware.crawler = crawler
+        return middleware
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        delay = request.meta.pop(DELAY_KEY, 0)
+        if delay > 0:
+            await sleep(delay)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            self._set_delay(result, retry_after_seconds(response))
+        return result
+
+    def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> Any:
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            self._set_delay(result, None)
+        return result
+
+    def _set_delay(self, request: Request, asked: float | None) -> None:
+        attempt = request.meta.get("retry_times", 1)
+        delay = asked if asked is not None else self.base * 2 ** (attempt - 1)
+        request.meta[DELAY_KEY] = min(delay, self.cap)
+        self.crawler.stats.inc_value("bmkz/retry/backoff_scheduled")
+
+
+class OffsiteAndAssetFilter:
+    """Lets through only requests to the site's own hosts that are not assets."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        spider = spider or self.crawler.spider
+        hosts = getattr(spider, "site_urls", None)
+        stats = self.crawler.stats
+        if hosts and not any(same_site(request.url, home) for home in hosts):
+            stats.inc_value("bmkz/filtered/offsite")
+            logger.debug("Not leaving the site for %s", request.url)
+            raise IgnoreRequest(f"off-site: {request.url}")
+        if is_asset(request.url) and not request.url.endswith((".xml", ".xml.gz")):
+            stats.inc_value("bmkz/filtered/asset")
+            raise IgnoreRequest(f"asset: {request.url}")

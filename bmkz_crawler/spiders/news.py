@@ -1,0 +1,328 @@
+"""NewsSpider: what to fetch next on BM.KZ, in both editions, each article once.
+
+Sources, all discovered from `BMKZ_BASE_URL`:
+- menu: the home page's header menu gives the sections; each section archive is walked by
+  its `next` links; cards give articles; each article's related block gives more; the
+  `QAZ`/`RUS` switch gives the other edition, which is walked the same way.
+- sitemap: robots.txt names the sitemap indexes; post sitemaps list every article with
+  `lastmod`.
+- feed: the RSS feeds the home pages announce.
+
+Every candidate URL is canonicalized before it is scheduled, so Scrapy's dupefilter sees
+each article once. Pages are handed to ArticleExtractor, which decides by content whether
+a page is an article.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import datetime
+from typing import Any, Self
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from bmkz_crawler.extraction import ArticleExtractor
+from bmkz_crawler.extraction.links import (
+    Card,
+    PageLinks,
+    article_url,
+    feed_cards,
+    is_asset,
+    robots_sitemaps,
+    sitemap_entries,
+)
+from bmkz_crawler.items import Article
+from bmkz_crawler.processors import canonicalize_url, parse_cli_date, same_site
+from bmkz_crawler.spiders.arguments import CrawlArguments
+
+logger = logging.getLogger(__name__)
+
+# Depth-first toward articles: an article waiting is fetched before another listing page.
+ARTICLE_PRIORITY = 30
+LISTING_PRIORITY = 20
+SITEMAP_PRIORITY = 10
+DISCOVERY_PRIORITY = 40  # home pages and robots.txt: small in number, they unlock everything
+
+NON_ARTICLE_SITEMAPS = (
+    "category",
+    "post_tag",
+    "tag-sitemap",
+    "author",
+    "page-sitemap",
+    "attachment",
+    "format",
+)
+
+
+class NewsSpider(Spider):
+    name = "news"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = CrawlArguments.parse(kwargs)  # raises ValueError with a one-line message
+        super().__init__(*args, **{k: v for k, v in kwargs.items() if k not in CrawlArguments.NAMES})
+        self.site_urls: list[str] = []
+        self.editions: dict[str, str] = {}  # language -> home URL
+        self.articles_emitted = 0
+        self.expected_total: int | None = None
+        self._sitemap_urls_seen: set[str] = set()
+        self._gone_logged: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        base = crawler.settings.get("BMKZ_BASE_URL")
+        if not canonicalize_url(base):
+            raise ValueError(f"BMKZ_BASE_URL must be an absolute http(s) URL, not {base!r}")
+        spider.base_url = canonicalize_url(base)
+        spider.site_urls = [spider.base_url]
+        spider.extractor = ArticleExtractor(crawler.stats)
+        spider.stats = crawler.stats
+        return spider
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        super().update_settings(settings)
+        if settings.getpriority("USER_AGENT") <= settings.getpriority("BOT_NAME"):
+            contact = settings.get("BMKZ_CONTACT_URL")
+            settings.set("USER_AGENT", f"bmkz_crawler/0.1 (+{contact})", priority="spider")
+
+    # --- start ---------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        yield Request(self.base_url, callback=self.parse_home, priority=DISCOVERY_PRIORITY, errback=self.on_error)
+        if "sitemap" in self.args.sources:
+            yield self._robots_request(self.base_url)
+
+    def _robots_request(self, home: str) -> Request:
+        root = urljoin(home, "/robots.txt")
+        return Request(
+            root,
+            callback=self.parse_robots,
+            priority=DISCOVERY_PRIORITY,
+            errback=self.on_error,
+            meta={"dont_obey_robotstxt": True},
+        )
+
+    # --- home pages and the other edition ------------------------------------------------------
+
+    def parse_home(self, response: Response) -> Iterator[Request]:
+        if not isinstance(response, TextResponse):
+            self.stats.inc_value("bmkz/errors/home_not_html")
+            return
+        links = PageLinks(response)
+        language = links.language() or "ru"
+        self.editions.setdefault(language, response.url)
+        self._remember_site(response.url)
+        for other_language, home in links.language_switch().items():
+            if other_language not in self.editions and not self._known_home(home):
+                self.editions[other_language] = home
+                new_host = not any(urlsplit(home).netloc == urlsplit(u).netloc for u in self.site_urls)
+                self._remember_site(home)
+                yield Request(home, callback=self.parse_home, priority=DISCOVERY_PRIORITY, errback=self.on_error)
+                if new_host and "sitemap" in self.args.sources:
+                    yield self._robots_request(home)
+        if not self.args.wants_language(language):
+            return
+        if "feed" in self.args.sources:
+            for feed in links.feeds():
+                yield Request(feed, callback=self.parse_feed, priority=LISTING_PRIORITY, errback=self.on_error)
+        if "menu" not in self.args.sources:
+            return
+        sections, how = links.menu_sections()
+        self.stats.inc_value(f"bmkz/menu/{how}")
+        if not sections:
+            logger.warning("No section menu found on %s: only the home page's articles are walked", response.url)
+        for name, url in sections:
+            if self._known_home(url) or url in self.editions.values():
+                continue
+            if not self.args.wants_section(name, url):
+                continue
+            self.stats.inc_value("bmkz/sections")
+            yield Request(url, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
+        yield from self._follow_cards(links.cards(), response)
+
+    def _known_home(self, url: str) -> bool:
+        return canonicalize_url(url) in {canonicalize_url(home) for home in self.editions.values()}
+
+    def _remember_site(self, url: str) -> None:
+        if not any(same_site(url, known) for known in self.site_urls):
+            self.site_urls.append(url)
+
+    # --- archives ----------------------------------------------------------------------------------
+
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        if not isinstance(response, TextResponse):
+            return
+        links = PageLinks(response)
+        cards = links.cards()
+        if not cards:
+            self.stats.inc_value("bmkz/listing/no_cards")
+            logger.info("Listing without article cards: %s", response.url)
+        yield from self._follow_cards(cards, response)
+        if cards and self.args.since and all(c.published and c.published < self.args.since for c in cards):
+            self.stats.inc_value("bmkz/since/listing_stopped")
+            return
+        next_page = links.next_page()
+        if next_page and not self._at_article_limit():
+            yield Request(next_page, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
+
+    def _follow_cards(self, cards: Iterable[Card], response: Response) -> Iterator[Request]:
+        for card in cards:
+            if not self.args.in_window(card.published):
+                self.stats.inc_value("bmkz/since/card_skipped")
+                continue
+            request = self.article_request(card.url, excerpt=card.excerpt)
+            if request is not None:
+                yield request
+
+    # --- sitemaps and feeds ---------------------------------------------------------------------
+
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        for url in robots_sitemaps(response):
+            if any(same_site(url, known) for known in self.site_urls):
+                yield self._sitemap_request(url)
+
+    def _sitemap_request(self, url: str) -> Request:
+        return Request(url, callback=self.parse_sitemap, priority=SITEMAP_PRIORITY, errback=self.on_error)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        try:
+            entries = list(sitemap_entries(response))
+        except Exception:  # a broken sitemap must not stop the crawl
+            self.stats.inc_value("bmkz/errors/sitemap_unparseable")
+            logger.warning("Sitemap could not be parsed: %s", response.url)
+            return
+        for entry in entries:
+            if entry.is_index:
+                name = urlsplit(entry.url).path.rsplit("/", 1)[-1]
+                if any(marker in name for marker in NON_ARTICLE_SITEMAPS):
+                    self.stats.inc_value("bmkz/sitemap/non_article_skipped")
+                    continue
+                if self.args.since and entry.lastmod and entry.lastmod < self.args.since:
+                    self.stats.inc_value("bmkz/since/sitemap_skipped")
+                    continue
+                yield self._sitemap_request(entry.url)
+                continue
+            if entry.url not in self._sitemap_urls_seen:
+                self._sitemap_urls_seen.add(entry.url)
+                self.expected_total = len(self._sitemap_urls_seen)
+            if self.args.since and entry.lastmod and entry.lastmod < self.args.since:
+                self.stats.inc_value("bmkz/since/sitemap_entry_skipped")
+                continue
+            request = self.article_request(entry.url)
+            if request is not None:
+                yield request
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        yield from self._follow_cards(feed_cards(response), response)
+
+    # --- articles ----------------------------------------------------------------------------------
+
+    def article_request(self, url: str | None, *, excerpt: str | None = None) -> Request | None:
+        url = article_url(url)
+        if url is None or self._at_article_limit():
+            return None
+        if not any(same_site(url, known) for known in self.site_urls):
+            self.stats.inc_value("bmkz/filtered/offsite")
+            return None
+        if is_asset(url):
+            self.stats.inc_value("bmkz/filtered/asset")
+            return None
+        if not self.args.wants_url(url, self.editions):
+            self.stats.inc_value("bmkz/filtered/other_language")
+            return None
+        return Request(
+            url,
+            callback=self.parse_article,
+            priority=ARTICLE_PRIORITY,
+            errback=self.on_error,
+            cb_kwargs={"excerpt": excerpt},
+        )
+
+    def parse_article(self, response: Response, excerpt: str | None = None) -> Iterator[Article | Request]:
+        if not isinstance(response, TextResponse):
+            self.stats.inc_value("bmkz/errors/not_html")
+            logger.warning("Not an HTML page: %s (%s)", response.url, response.headers.get("Content-Type"))
+            return
+        response = self._repair_encoding(response)
+        try:
+            article = self.extractor.extract(response, listing_excerpt=excerpt)
+        except Exception:
+            self.stats.inc_value("bmkz/errors/parse")
+            logger.exception("Page could not be extracted: %s", response.url)
+            return
+        if article is None:
+            return
+        if b"</html>" not in response.body[-4096:].lower():
+            self.stats.inc_value("bmkz/errors/truncated_page")
+            logger.warning("Page looks truncated (no </html>): %s", response.url)
+        if not self.args.wants_language(article.language):
+            self.stats.inc_value("bmkz/filtered/other_language")
+            return
+        if not self.args.in_window(_published(article)):
+            self.stats.inc_value("bmkz/since/article_out_of_window")
+            return
+        if self._at_article_limit():
+            return
+        self.articles_emitted += 1
+        yield article
+        if self._at_article_limit():
+            raise CloseSpider("max_articles")
+        if not self.args.since and "menu" in self.args.sources:
+            for url in article.related_urls:
+                request = self.article_request(url)
+                if request is not None:
+                    yield request
+
+    def _repair_encoding(self, response: TextResponse) -> TextResponse:
+        """A page that declares a wrong charset but is valid UTF-8 is read as UTF-8 (counted)."""
+        if response.encoding.lower().replace("-", "") in {"utf8"}:
+            return response
+        try:
+            response.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return response
+        if not any(byte > 127 for byte in response.body[:65536]):
+            return response
+        self.stats.inc_value("bmkz/charset_corrected")
+        logger.warning("Page declared %s but is UTF-8: %s", response.encoding, response.url)
+        return response.replace(encoding="utf-8")
+
+    def _at_article_limit(self) -> bool:
+        limit = self.args.max_articles
+        return limit is not None and self.articles_emitted >= limit
+
+    # --- errors ---------------------------------------------------------------------------------
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            if status in (404, 410):
+                self.stats.inc_value(f"bmkz/errors/gone/{status}")
+                if request.url not in self._gone_logged:
+                    self._gone_logged.add(request.url)
+                    logger.warning("Gone (%s): %s", status, request.url)
+                return
+            self.stats.inc_value(f"bmkz/errors/http/{status}")
+            logger.warning("HTTP %s after retries: %s", status, request.url)
+            return
+        kind = failure.type.__name__ if failure.type else "unknown"
+        self.stats.inc_value(f"bmkz/errors/download/{kind}")
+        logger.warning("Download failed (%s): %s", kind, request.url)
+
+
+def _published(article: Article) -> datetime | None:
+    if not article.published_at:
+        return None
+    try:
+        return parse_cli_date(article.published_at)
+    except ValueError:
+        return None
