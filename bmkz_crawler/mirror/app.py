@@ -1,0 +1,229 @@
+"""Routing: a request target in, a `Reply` out. No networking, so tests can call it directly.
+
+The URL layout is WordPress's: the Russian edition at the root, the Kazakh one under /kz/.
+Successful pages are rendered on demand and kept in a small LRU cache keyed by path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from bmkz_crawler.mirror import faults as fault_kinds
+from bmkz_crawler.mirror import render_xml
+from bmkz_crawler.mirror.content import build_content
+from bmkz_crawler.mirror.editions import EDITIONS, KK, RU, Edition
+from bmkz_crawler.mirror.faults import Faults
+from bmkz_crawler.mirror.model import MirrorSite
+from bmkz_crawler.mirror.render_article import render_article
+from bmkz_crawler.mirror.render_chrome import Chrome
+from bmkz_crawler.mirror.render_lists import render_home, render_listing, render_not_found, render_static
+
+HTML = "text/html; charset=UTF-8"
+XML = "application/xml; charset=UTF-8"
+RSS = "application/rss+xml; charset=UTF-8"
+ASSET_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "pdf": "application/pdf",
+    "css": "text/css",
+    "js": "application/javascript",
+    "xsl": "text/xsl",
+}
+_PAGE_NUMBER = re.compile(r"^page/(\d+)/$")
+_POST_SITEMAP = re.compile(r"^post-sitemap(\d*)\.xml$")
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    body: bytes = b""
+    content_type: str = HTML
+    location: str | None = None
+    delay: float = 0.0  # seconds to wait before answering (a slow-answer fault)
+
+
+class MirrorApp:
+    def __init__(self, site: MirrorSite, base: str, faults: Faults | None = None, cache_size: int = 1024) -> None:
+        self.site = site
+        self.base = base
+        self.faults = faults or Faults(site, enabled=False)
+        self.chrome = {edition.lang: Chrome(site, edition, base) for edition in EDITIONS}
+        self.cache: OrderedDict[str, Reply] = OrderedDict()
+        self.cache_size = cache_size
+        self.not_found = {
+            edition.lang: Reply(404, render_not_found(self.chrome[edition.lang]).encode()) for edition in EDITIONS
+        }
+
+    # --- entry point -------------------------------------------------------------------------
+
+    def respond(self, method: str, target: str) -> Reply:
+        if method not in {"GET", "HEAD"}:
+            return Reply(405, b"method not allowed", "text/plain")
+        parts = urlsplit(target)
+        path, query = parts.path or "/", parts.query
+        if path.startswith(("/wp-content/", "/wp-includes/")):
+            extension = path.rsplit(".", 1)[-1].lower()
+            return Reply(200, b"mirror asset " + path.encode(), ASSET_TYPES.get(extension, "application/octet-stream"))
+        if path.startswith("/wp-admin/"):
+            return Reply(403, b"forbidden", "text/plain")
+        if path == "/robots.txt":
+            return Reply(200, render_xml.robots(self.base).encode(), "text/plain; charset=UTF-8")
+        status = self.faults.failing_attempt(path)
+        if status:
+            return Reply(status, b"<html><body><h1>Service Unavailable</h1></body></html>")
+        reply = self._route(path, query)
+        delay = self.faults.delay(path)
+        if delay:
+            return Reply(reply.status, reply.body, reply.content_type, reply.location, delay)
+        return reply
+
+    def _route(self, path: str, query: str) -> Reply:
+        if path in ("/", "/kz/") and "p=" in query:
+            return self._shortlink(query)
+        edition, rest = (KK, path[4:]) if path.startswith("/kz/") or path == "/kz" else (RU, path[1:])
+        if path == "/kz":
+            return self._redirect("/kz/", 301)
+        if rest and not rest.endswith("/") and "." not in rest.rsplit("/", 1)[-1]:
+            return self._redirect(f"{path}/" + (f"?{query}" if query else ""), 301)
+        fault = self._article_fault(rest)
+        if fault == fault_kinds.MISSING:
+            return self.not_found[edition.lang]
+        if fault == fault_kinds.REDIRECT_LOOP:
+            return self._redirect(path if "loop=1" in query else f"{path}?loop=1", 302)
+        cached = self.cache.get(path)
+        if cached is not None:
+            self.cache.move_to_end(path)
+            return cached
+        reply = self._render(edition, rest)
+        if reply is None:
+            return self.not_found[edition.lang]
+        if reply.status == 200:
+            self.cache[path] = reply
+            if len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
+        return reply
+
+    def _article_fault(self, rest: str) -> str | None:
+        if not self.faults.enabled:
+            return None
+        return self.faults.article_fault(rest.removesuffix("amp/") if rest.endswith("/amp/") else rest)
+
+    def _redirect(self, location: str, status: int) -> Reply:
+        url = self.base + location.lstrip("/")
+        return Reply(status, f'<a href="{url}">Moved</a>'.encode(), location=url)
+
+    def _shortlink(self, query: str) -> Reply:
+        try:
+            post_id = int(parse_qs(query).get("p", [""])[0])
+        except ValueError:
+            return self.not_found[RU.lang]
+        index = self.site.by_post_id.get(post_id)
+        if index is None:
+            return self.not_found[RU.lang]
+        return self._redirect(self.site.articles[index].path, 301)
+
+    # --- rendering ----------------------------------------------------------------------------
+
+    def _render(self, edition: Edition, rest: str) -> Reply | None:
+        site, chrome = self.site, self.chrome[edition.lang]
+        if rest == "":
+            return Reply(200, render_home(chrome).encode())
+        if rest.endswith(".xml"):
+            return self._sitemap(edition, rest)
+        if rest == "feed/":
+            text = render_xml.feed(
+                site,
+                edition,
+                self.base,
+                site.edition_indices[edition.lang],
+                f"{chrome.home_url}feed/",
+                edition.feed_title,
+            )
+            return Reply(200, text.encode(), RSS)
+        segments = rest.split("/")
+        if segments[0] in ("category", "tag", "author") and len(segments) >= 3:
+            return self._listing(chrome, "/".join(segments[:2]) + "/", "/".join(segments[2:]))
+        index = site.by_path.get(f"{edition.prefix}{segments[0]}/")
+        if index is not None and rest in (f"{segments[0]}/", f"{segments[0]}/amp/"):
+            meta = site.articles[index]
+            amp = rest.endswith("/amp/")
+            document = render_article(chrome, meta, build_content(site, meta, self.base), amp=amp)
+            return self._article_reply(meta.path, document, amp=amp)
+        for page in edition.static_pages:
+            if rest == f"{page.slug}/":
+                return Reply(200, render_static(chrome, page).encode())
+        return None
+
+    def _article_reply(self, article_path: str, document: str, *, amp: bool) -> Reply:
+        fault = None if amp else self._article_fault(article_path)
+        if fault == fault_kinds.TRUNCATED:
+            document = fault_kinds.truncate(document)
+        elif fault == fault_kinds.BROKEN_MARKUP:
+            document = fault_kinds.break_markup(document)
+        elif fault == fault_kinds.WRONG_CHARSET:
+            return Reply(200, fault_kinds.declare_wrong_charset(document).encode(), "text/html; charset=windows-1251")
+        return Reply(200, document.encode())
+
+    def _listing(self, chrome: Chrome, key: str, rest: str) -> Reply | None:
+        listing = self.site.listings.get(f"{chrome.edition.prefix}{key}")
+        if listing is None:
+            return None
+        if rest == "":
+            return Reply(200, render_listing(chrome, listing, 1).encode())
+        if rest == "feed/" and listing.kind == "category":
+            url = f"{self.base}{listing.path}feed/"
+            title = f"{chrome.edition.feed_title} » {listing.name}"
+            return Reply(
+                200, render_xml.feed(self.site, chrome.edition, self.base, listing.indices, url, title).encode(), RSS
+            )
+        match = _PAGE_NUMBER.match(rest)
+        if not match:
+            return None
+        number = int(match[1])
+        if number == 1:
+            return self._redirect(listing.path, 301)
+        if not 1 < number <= listing.pages():
+            return None  # past the last page: WordPress answers 404
+        return Reply(200, render_listing(chrome, listing, number).encode())
+
+    def _sitemap(self, edition: Edition, name: str) -> Reply | None:
+        if name == "sitemap_index.xml":
+            return Reply(200, render_xml.sitemap_index(self.site, edition, self.base).encode(), XML)
+        if name == "page-sitemap.xml":
+            return Reply(200, render_xml.page_sitemap(edition, self.base).encode(), XML)
+        match = _POST_SITEMAP.match(name)
+        if match and match[1] != "1":
+            text = render_xml.post_sitemap(self.site, edition, self.base, int(match[1] or 1))
+            return Reply(200, text.encode(), XML) if text is not None else None
+        return None
+
+    # --- enumeration for the fault plan and tests ----------------------------------------------
+
+    def page_paths(self) -> Iterator[str]:
+        """Every page path the site links to or lists (HTML, feeds, sitemaps)."""
+        site = self.site
+        for edition in EDITIONS:
+            root = f"/{edition.prefix}"
+            yield root
+            yield f"{root}feed/"
+            yield f"{root}sitemap_index.xml"
+            yield f"{root}page-sitemap.xml"
+            for number in range(1, render_xml.post_sitemap_count(site, edition) + 1):
+                yield f"{root}{render_xml.post_sitemap_name(number)}"
+            for page in edition.static_pages:
+                yield f"{root}{page.slug}/"
+        for listing in site.listings.values():
+            yield f"/{listing.path}"
+            if listing.kind == "category":
+                yield f"/{listing.path}feed/"
+            for number in range(2, listing.pages() + 1):
+                yield f"/{listing.path}page/{number}/"
+        for meta in site.articles:
+            yield f"/{meta.path}"
+            yield f"/{meta.path}amp/"

@@ -1,0 +1,82 @@
+"""Command line: `python -m bmkz_crawler.mirror --port 8765 --articles 2000 [...]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bmkz_crawler.mirror.app import MirrorApp
+from bmkz_crawler.mirror.faults import REDIRECT_LOOP, MISSING, FaultConfig, Faults
+from bmkz_crawler.mirror.model import MirrorSite
+from bmkz_crawler.mirror.truth import iter_truth, write_truth
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bmkz_crawler.mirror", description="Serve a deterministic offline mirror of BM.KZ."
+    )
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (default: 8765)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--articles", type=int, default=2000, help="articles across both editions")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--faults", action="store_true", help="inject faults (off by default)")
+    parser.add_argument("--truth", type=Path, help="write the expected Article of every article page (JSONL)")
+    parser.add_argument("--request-log", type=Path, help="log every request as `METHOD PATH STATUS`")
+    parser.add_argument("--fault-plan", type=Path, help="write which paths get which fault (JSON)")
+    defaults = FaultConfig()
+    group = parser.add_argument_group("fault rates (with --faults)")
+    group.add_argument("--transient-rate", type=float, default=defaults.transient_rate)
+    group.add_argument("--slow-rate", type=float, default=defaults.slow_rate)
+    group.add_argument("--slow-min", type=float, default=defaults.slow_min)
+    group.add_argument("--slow-max", type=float, default=defaults.slow_max)
+    group.add_argument("--missing-rate", type=float, default=defaults.missing_rate)
+    for name in ("truncated", "broken-markup", "wrong-charset", "redirect-loops"):
+        attribute = name.replace("-", "_")
+        group.add_argument(f"--{name}", type=int, default=getattr(defaults, attribute), help="articles")
+    return parser.parse_args(argv)
+
+
+def fault_config(args: argparse.Namespace) -> FaultConfig:
+    return FaultConfig(
+        transient_rate=args.transient_rate,
+        slow_rate=args.slow_rate,
+        slow_min=args.slow_min,
+        slow_max=args.slow_max,
+        missing_rate=args.missing_rate,
+        truncated=args.truncated,
+        broken_markup=args.broken_markup,
+        wrong_charset=args.wrong_charset,
+        redirect_loops=args.redirect_loops,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from twisted.internet import reactor
+
+    from bmkz_crawler.mirror.server import listen
+
+    args = parse_args(argv)
+    site = MirrorSite(args.seed, args.articles)
+    faults = Faults(site, fault_config(args), enabled=args.faults)
+    request_log = args.request_log.open("w", encoding="utf-8", buffering=1) if args.request_log else None
+    _, app = listen(lambda base: MirrorApp(site, base, faults), args.port, args.host, request_log)
+    if args.truth:
+        unreachable = [path for path, kind in faults.article_faults.items() if kind in (MISSING, REDIRECT_LOOP)]
+        write_truth(iter_truth(site, app.base, exclude=unreachable), args.truth)
+    if args.fault_plan:
+        plan = faults.plan(app.page_paths(), app.base)
+        args.fault_plan.write_text(json.dumps(plan, ensure_ascii=False, indent=1), encoding="utf-8")
+    # tests wait for this line: everything above is written by the time it appears
+    print(f"mirror listening on {app.base}", flush=True)
+    try:
+        reactor.run()  # type: ignore[attr-defined]  # stops on SIGINT/SIGTERM
+    finally:
+        if request_log is not None:
+            request_log.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

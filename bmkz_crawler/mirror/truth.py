@@ -1,0 +1,72 @@
+"""Ground truth: the Article (../shared/article-schema.md) each article page should yield.
+
+Derived fields go through `bmkz_crawler.processors`, the same rules the crawler applies, so
+each rule is defined once. All fields but `crawled_at` and `change` are given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from bmkz_crawler.mirror.content import Content, build_content
+from bmkz_crawler.mirror.model import SHOW_VIEWS, ArticleMeta, MirrorSite
+from bmkz_crawler.processors import (
+    almaty,
+    canonicalize_url,
+    content_hash,
+    count_words,
+    format_almaty,
+    join_blocks,
+    normalize_block,
+    normalize_body,
+    normalize_text,
+)
+
+
+def article_truth(site: MirrorSite, meta: ArticleMeta, base: str, content: Content | None = None) -> dict:
+    content = content or build_content(site, meta, base)
+    blocks = [b for b in (normalize_block(text) for text in content.body_texts()) if b]
+    body = normalize_body(join_blocks(blocks)) or ""
+    title = normalize_text(meta.title) or ""
+    return {
+        "url": f"{base}{meta.path}",
+        "post_id": meta.post_id,
+        "language": meta.edition.lang,
+        "title": title,
+        "description": normalize_text(content.description),
+        "body": body,
+        "published_at": format_almaty(datetime.fromtimestamp(meta.published, almaty())),
+        "modified_at": format_almaty(datetime.fromtimestamp(meta.modified, almaty())) if meta.modified else None,
+        "authors": [meta.author] if meta.author else [],
+        "category": meta.primary.name,
+        "tags": list(dict.fromkeys(normalize_text(tag) for tag in meta.tags)),
+        "image_url": f"{base}{content.image_path}" if content.image_path else None,
+        "image_caption": normalize_text(content.image_caption),
+        "dateline": content.dateline,
+        "views": meta.views if meta.has(SHOW_VIEWS) else None,
+        "related_urls": [
+            canonicalize_url(f"{base}{site.articles[index].path}{suffix}") for index, suffix in content.related
+        ],
+        "word_count": count_words(body),
+        "content_hash": content_hash(title, body),
+    }
+
+
+def iter_truth(site: MirrorSite, base: str, exclude: Iterable[str] = ()) -> Iterator[dict]:
+    """Every article of both editions, oldest first; `exclude`d paths (unreachable by a fault) left out."""
+    skipped = set(exclude)
+    for meta in site.articles:
+        if meta.path not in skipped:
+            yield article_truth(site, meta, base)
+
+
+def write_truth(records: Iterable[dict], path: Path) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count
