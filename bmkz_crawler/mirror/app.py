@@ -91,7 +91,7 @@ class MirrorApp:
             return self._redirect("/kz/", 301)
         if rest and not rest.endswith("/") and "." not in rest.rsplit("/", 1)[-1]:
             return self._redirect(f"{path}/" + (f"?{query}" if query else ""), 301)
-        fault = self._article_fault(rest)
+        fault = self._article_fault(f"{edition.prefix}{rest}")
         if fault == fault_kinds.MISSING:
             return self.not_found[edition.lang]
         if fault == fault_kinds.REDIRECT_LOOP:
@@ -109,10 +109,11 @@ class MirrorApp:
                 self.cache.popitem(last=False)
         return reply
 
-    def _article_fault(self, rest: str) -> str | None:
+    def _article_fault(self, path: str) -> str | None:
+        """The fault of the article at `path` ("kz/slug/", its AMP duplicate too), if any."""
         if not self.faults.enabled:
             return None
-        return self.faults.article_fault(rest.removesuffix("amp/") if rest.endswith("/amp/") else rest)
+        return self.faults.article_fault(path.removesuffix("amp/") if path.endswith("/amp/") else path)
 
     def _redirect(self, location: str, status: int) -> Reply:
         url = self.base + location.lstrip("/")

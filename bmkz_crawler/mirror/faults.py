@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from itertools import islice
 
 from bmkz_crawler.mirror.model import MirrorSite
 
@@ -75,7 +76,7 @@ class Faults:
         total = min(site.size, sum(count for _, count in wanted))
         chosen = iter(random.Random(f"{self.seed}:faults").sample(range(site.size), total))
         for kind, count in wanted:
-            for index, _ in zip(chosen, range(count), strict=False):
+            for index in islice(chosen, count):
                 self.article_faults[site.articles[index].path] = kind
 
     def _unit(self, path: str, purpose: str) -> float:

@@ -1,0 +1,104 @@
+"""Start the mirror as a subprocess for tests: `with running_mirror(tmp_path) as mirror: ...`.
+
+The mirror runs in its own process (its own Twisted reactor), so tests of a Scrapy crawl can
+run their reactor independently; the subprocess is terminated when the block exits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+_LISTENING = re.compile(r"mirror listening on (http://\S+/)")
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str  # path and query, as requested
+    status: int
+
+
+@dataclass
+class MirrorHandle:
+    base_url: str
+    truth_path: Path
+    request_log_path: Path
+    fault_plan_path: Path
+    process: subprocess.Popen[str]
+
+    def truth(self) -> list[dict]:
+        with self.truth_path.open(encoding="utf-8") as lines:
+            return [json.loads(line) for line in lines if line.strip()]
+
+    def requests(self) -> list[LoggedRequest]:
+        """The request log so far (it is line-buffered, so complete up to the last answer)."""
+        entries = []
+        for line in self.request_log_path.read_text(encoding="utf-8").splitlines():
+            method, path, status = line.split(" ")  # a request target never holds a space
+            entries.append(LoggedRequest(method, path, int(status)))
+        return entries
+
+    def fault_plan(self) -> dict:
+        return json.loads(self.fault_plan_path.read_text(encoding="utf-8"))
+
+
+@contextmanager
+def running_mirror(
+    tmp_path: Path,
+    articles: int = 300,
+    seed: int = 1,
+    faults: bool = False,
+    extra_args: Sequence[str] = (),
+    timeout: float = 60.0,
+) -> Iterator[MirrorHandle]:
+    """Run `python -m bmkz_crawler.mirror --port 0 ...` until the block exits."""
+    tmp_path = Path(tmp_path)
+    truth, log, plan = tmp_path / "truth.jsonl", tmp_path / "requests.log", tmp_path / "fault-plan.json"
+    command = [
+        sys.executable, "-m", "bmkz_crawler.mirror", "--port", "0", "--articles", str(articles),
+        "--seed", str(seed), "--truth", str(truth), "--request-log", str(log), "--fault-plan", str(plan),
+        *(["--faults"] if faults else []), *extra_args,
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    try:
+        base_url = _wait_listening(process, timeout)
+        yield MirrorHandle(base_url, truth, log, plan, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+
+
+def _wait_listening(process: subprocess.Popen[str], timeout: float) -> str:
+    found: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            match = _LISTENING.search(line)
+            if match:
+                found.append(match[1])
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not found:
+        process.kill()
+        stderr = process.stderr.read() if process.stderr else ""
+        raise RuntimeError(f"mirror did not start within {timeout}s: {stderr[-2000:]}")
+    return found[0]
