@@ -129,7 +129,7 @@ def test_every_internal_link_resolves_except_the_deliberate_404s(faulty):
     visited = 0
     while queue and visited < 400:
         url = queue.popleft()
-        status, text, location = get(mirror, url)
+        status, text, _ = get(mirror, url)
         visited += 1
         if status in (301, 302):
             text = ""
@@ -349,7 +349,7 @@ def test_article_faults_are_deterministic_and_behave():
     page = Selector(mirror.respond("GET", f"/{path}").body.decode())
     index = mirror.site.by_path[path]
     expected = article_truth(mirror.site, mirror.site.articles[index], BASE)
-    assert page.css("article#post-%d" % expected["post_id"])
+    assert page.css(f"article#post-{expected['post_id']}")
     paragraphs = [
         processors.normalize_text("".join(p.css("::text").getall()))
         for p in page.css("div.entry-content > p, div.entry-content li")
@@ -389,7 +389,7 @@ def test_server_serves_logs_and_writes_truth_and_plan(tmp_path):
             _fetch(mirror.base_url + transient["path"].lstrip("/"))[0] for _ in range(transient["failures"] + 1)
         ]
         assert statuses[:-1] == [transient["status"]] * transient["failures"]
-        status, body, headers = _fetch(mirror.base_url + "wp-content/uploads/2025/03/svidetelstvo.pdf")
+        status, _, headers = _fetch(mirror.base_url + "wp-content/uploads/2025/03/svidetelstvo.pdf")
         assert status == 200 and headers["Content-Type"] == "application/pdf"
         record = records[0]
         status, _, headers = _fetch(f"{mirror.base_url}?p={record['post_id']}")

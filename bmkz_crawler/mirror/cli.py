@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bmkz_crawler.mirror.app import MirrorApp
-from bmkz_crawler.mirror.faults import REDIRECT_LOOP, MISSING, FaultConfig, Faults
+from bmkz_crawler.mirror.faults import MISSING, REDIRECT_LOOP, FaultConfig, Faults
 from bmkz_crawler.mirror.model import MirrorSite
 from bmkz_crawler.mirror.truth import iter_truth, write_truth
 

@@ -155,7 +155,8 @@ def _header(chrome: Chrome, meta: ArticleMeta, content: Content) -> str:
         featured = (
             '<div class="single-featured"><div class="featured">'
             f'<a href="{full}" class="image-link media-ratio ar-bunyad-main" title="{esc(meta.title)}">'
-            f'<img width="1024" height="576" src="{small}" class="attachment-bunyad-main size-bunyad-main wp-post-image" '
+            f'<img width="1024" height="576" src="{small}" '
+            'class="attachment-bunyad-main size-bunyad-main wp-post-image" '
             f'alt="" decoding="async" fetchpriority="high" srcset="{small} 1024w, {thumb} 300w" '
             'sizes="(max-width: 788px) 100vw, 788px"></a>'
             f"{caption}</div></div>"

@@ -5,6 +5,7 @@ once per edition (`Chrome`) and pages only fill in their own part: that is what 
 server fast enough to never be a crawl benchmark's bottleneck.
 """
 
+# ruff: noqa: E501  (the theme's markup is kept line for line, as WordPress prints it)
 from __future__ import annotations
 
 import html

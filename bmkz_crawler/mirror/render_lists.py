@@ -75,7 +75,8 @@ def _listing_head(chrome: Chrome, title: str, url: str, *, og_type: str = "websi
         f"<title>{esc(title)} - {SITE_NAME}</title>\n"
         f'<meta name="robots" content="index, follow">\n<link rel="canonical" href="{url}">\n'
         f'<meta property="og:locale" content="{chrome.edition.locale}">\n'
-        f'<meta property="og:type" content="{og_type}">\n<meta property="og:title" content="{esc(title)} - {SITE_NAME}">\n'
+        f'<meta property="og:type" content="{og_type}">\n'
+        f'<meta property="og:title" content="{esc(title)} - {SITE_NAME}">\n'
         f'<meta property="og:url" content="{url}">\n<meta property="og:site_name" content="{SITE_NAME}">'
     )
 
@@ -108,7 +109,8 @@ def render_listing(chrome: Chrome, listing: Listing, number: int) -> str:
         feed = f'\n<link rel="alternate" type="application/rss+xml" title="{esc(listing.name)}" href="{url}feed/">'
     main = (
         f'<div class="archive-head"><h1 class="heading archive-heading">{esc(listing.name)}</h1></div>\n'
-        f'<section class="block-wrap block-grid mb-none"><div class="block-content"><div class="loop loop-grid grid grid-2">'
+        '<section class="block-wrap block-grid mb-none"><div class="block-content">'
+        '<div class="loop loop-grid grid grid-2">'
         f"\n{cards}\n</div></div></section>\n{pagination(url, number, listing.pages())}"
     )
     return chrome.page(
@@ -120,7 +122,8 @@ def render_static(chrome: Chrome, page: StaticPage) -> str:
     """A WordPress page: Yoast says og:type article, but it is no post (`page page-id-N`)."""
     url = f"{chrome.home_url}{page.slug}/"
     main = (
-        f'<div class="the-page"><div class="the-page-heading"><h1 class="is-title post-title">{esc(page.title)}</h1></div>'
+        '<div class="the-page"><div class="the-page-heading">'
+        f'<h1 class="is-title post-title">{esc(page.title)}</h1></div>'
         f'<div class="post-content entry-content"><p>{esc(page.text)}</p></div></div>'
     )
     return chrome.page(
