@@ -65,13 +65,22 @@ def test_same_seed_gives_byte_identical_pages():
 
 
 def test_grown_site_contains_the_smaller_one_with_a_few_edits():
-    small, grown = truth(300), truth(400)
+    # the most-read widget shows views; newer articles may push an older one out of it
+    in_widget = {
+        BASE + model.articles[i].path for model in (site(300), site(400)) for top in model.top.values() for i in top
+    }
+
+    def comparable(records: dict[str, dict]) -> dict[str, dict]:
+        return {url: {**r, "views": None} if url in in_widget else r for url, r in records.items()}
+
+    small, grown = comparable(truth(300)), comparable(truth(400))
     assert set(small) <= set(grown)
     edited = [url for url in small if small[url] != grown[url]]
     assert 1 <= len(edited) <= 15  # "a handful"
     for url in edited:
         before, after = small[url], grown[url]
-        assert after["modified_at"] > (before["modified_at"] or before["published_at"])
+        if after["modified_at"] is not None:  # else the page states no modified time at all
+            assert after["modified_at"] > (before["modified_at"] or before["published_at"])
         assert after["body"].startswith(before["body"]) and after["body"] != before["body"]
         assert after["content_hash"] != before["content_hash"]
         assert {k: v for k, v in after.items() if k not in ("body", "modified_at", "word_count", "content_hash")} == {
@@ -297,7 +306,13 @@ def test_truth_matches_what_the_page_shows():
         )
         assert page.css(".single-featured a.image-link::attr(href)").get() == expected["image_url"]
         assert f"postid-{expected['post_id']}" in page.css("body::attr(class)").get()
-        views = page.css("div.meta-below span.post-views::text").get()
+        views = (
+            page.css("div.meta-below span.post-views::text").get()
+            or page.xpath(
+                f'//div[contains(@class,"widget-posts")]//article[.//a/@href="{expected["url"]}"]'
+                '//span[contains(@class,"post-views")]/text()'
+            ).get()
+        )
         assert processors.parse_views(views) == expected["views"]
         related = [
             processors.canonicalize_url(u)

@@ -110,10 +110,9 @@ class Chrome:
     def _sidebar(self) -> str:
         site, edition = self.site, self.edition
         rows = []
-        for rank, index in enumerate(site.top[edition.lang]):
+        for index in site.top[edition.lang]:
             meta = site.articles[index]
-            # every fourth entry links to the AMP duplicate, as the real theme's AMP plugin does
-            url = self.article_url(index, amp=rank % 4 == 3)
+            url = self.article_url(index)
             rows.append(
                 '<article class="l-post list-post small-post">'
                 f'<div class="content"><h4 class="is-title post-title"><a href="{url}">{esc(meta.title)}</a></h4>'
@@ -127,11 +126,13 @@ class Chrome:
             '<div class="block-content"><div class="loop loop-small">' + "\n".join(rows) + "</div></div></div>"
         )
         rows = []
-        for index in site.newest(edition, 10):
+        for rank, index in enumerate(site.newest(edition, 10)):
             meta = site.articles[index]
+            # every fourth entry links to the AMP duplicate, as the theme does for mobile visitors
+            url = self.article_url(index, amp=rank % 4 == 3)
             rows.append(
                 '<article class="l-post list-post">'
-                f'<div class="content"><h2 class="is-title post-title"><a href="{self.article_url(index)}">'
+                f'<div class="content"><h2 class="is-title post-title"><a href="{url}">'
                 f"{esc(meta.title)}</a></h2>"
                 f'<div class="post-meta"><time class="post-date" datetime="{local_iso(meta.published)}">'
                 f"{printed(edition, meta.published)}</time></div></div></article>"

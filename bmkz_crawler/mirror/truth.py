@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bmkz_crawler.mirror.content import Content, build_content
-from bmkz_crawler.mirror.model import SHOW_VIEWS, ArticleMeta, MirrorSite
+from bmkz_crawler.mirror.model import BROKEN_JSONLD, NO_JSONLD, NO_OG, SHOW_VIEWS, ArticleMeta, MirrorSite
 from bmkz_crawler.processors import (
     almaty,
     canonicalize_url,
@@ -39,20 +39,29 @@ def article_truth(site: MirrorSite, meta: ArticleMeta, base: str, content: Conte
         "description": normalize_text(content.description),
         "body": body,
         "published_at": format_almaty(datetime.fromtimestamp(meta.published, almaty())),
-        "modified_at": format_almaty(datetime.fromtimestamp(meta.modified, almaty())) if meta.modified else None,
+        "modified_at": _modified_at(meta),
         "authors": [meta.author] if meta.author else [],
         "category": meta.primary.name,
         "tags": list(dict.fromkeys(normalize_text(tag) for tag in meta.tags)),
         "image_url": f"{base}{content.image_path}" if content.image_path else None,
         "image_caption": normalize_text(content.image_caption),
         "dateline": content.dateline,
-        "views": meta.views if meta.has(SHOW_VIEWS) else None,
+        # shown in the header meta, or next to this very article in the most-read widget
+        "views": meta.views if meta.has(SHOW_VIEWS) or meta.index in site.top[meta.edition.lang] else None,
         "related_urls": [
             canonicalize_url(f"{base}{site.articles[index].path}{suffix}") for index, suffix in content.related
         ],
         "word_count": count_words(body),
         "content_hash": content_hash(title, body),
     }
+
+
+def _modified_at(meta: ArticleMeta) -> str | None:
+    """Only Yoast states the modified time (OpenGraph meta, JSON-LD): a page with neither
+    OpenGraph nor an intact JSON-LD graph gives none, so the schema wants null."""
+    if not meta.modified or (meta.has(NO_OG) and meta.flags & (NO_JSONLD | BROKEN_JSONLD)):
+        return None
+    return format_almaty(datetime.fromtimestamp(meta.modified, almaty()))
 
 
 def iter_truth(site: MirrorSite, base: str, exclude: Iterable[str] = ()) -> Iterator[dict]:
