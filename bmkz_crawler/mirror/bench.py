@@ -57,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="stop after this long")
     args = parser.parse_args(argv)
     site = MirrorSite(args.seed, args.articles)
-    with tempfile.TemporaryDirectory() as tmp, running_mirror(Path(tmp), args.articles, args.seed) as mirror:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_mirror(Path(tmp), args.articles, args.seed, write_truth=False) as mirror,
+    ):
         app = MirrorApp(site, mirror.base_url)  # for the list of paths only: the server renders
         paths = [path for path in app.page_paths() if not path.endswith(".xml")]
         random.Random(args.seed).shuffle(paths)
