@@ -6,6 +6,8 @@ everything a user may want to change is documented in the README's "Settings" se
 
 from __future__ import annotations
 
+from bmkz_crawler.items import ARTICLE_FIELDS
+
 BOT_NAME = "bmkz_crawler"
 SPIDER_MODULES = ["bmkz_crawler.spiders"]
 NEWSPIDER_MODULE = "bmkz_crawler.spiders"
@@ -64,7 +66,40 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleLifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.LifoMemoryQueue"
 
 # --- items and feeds ----------------------------------------------------------------------------
-ITEM_PIPELINES: dict[str, int] = {}
+ITEM_PIPELINES = {
+    "bmkz_crawler.pipelines.CleanPipeline": 100,
+    "bmkz_crawler.pipelines.ValidatePipeline": 200,
+    "bmkz_crawler.pipelines.DedupePipeline": 300,
+    "bmkz_crawler.pipelines.ExportMarkerPipeline": 900,
+}
+# One JSON Lines and one CSV file per run, named by the run's UTC start (news-20251107T101500Z);
+# a run with nothing new writes no file. `-o` / `-O` replace these.
+FEEDS = {
+    "feeds/%(name)s-%(run_time)s.jsonl": {
+        "format": "jsonlines",
+        "uri_params": "bmkz_crawler.exporters.run_time_uri_params",
+        "store_empty": False,
+    },
+    "feeds/%(name)s-%(run_time)s.csv": {
+        "format": "csv",
+        "uri_params": "bmkz_crawler.exporters.run_time_uri_params",
+        "store_empty": False,
+    },
+}
 FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)
+FEED_EXPORTERS = {"csv": "bmkz_crawler.exporters.ArticleCsvItemExporter"}
+# Start CSV feeds with a UTF-8 byte order mark (for spreadsheet programs).
+BMKZ_CSV_BOM = False
+
+# Where the crawl remembers what it exported: empty = .scrapy/bmkz_state.sqlite3;
+# `sqlite:///abs/path.db`, a plain path, or `memory:` (forgets everything: tests).
+BMKZ_STATE_URI = ""
+# Articles published less than this many days ago are fetched again to catch edits.
+BMKZ_REFRESH_DAYS = 2.0
+# `scrapy cron`: the lock file (empty = .scrapy/bmkz_cron.lock) and the share of fetched pages
+# that may fail before the run counts as failed.
+BMKZ_LOCK_FILE = ""
+BMKZ_MAX_ERROR_RATE = 0.1
 
 LOG_LEVEL = "INFO"

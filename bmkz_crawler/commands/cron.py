@@ -1,0 +1,186 @@
+"""`scrapy cron`: one scheduled crawl — never two at once, a verdict, and a one-screen summary.
+
+    scrapy cron [news] [-a NAME=VALUE ...] [-s NAME=VALUE ...] [-o FILE | -O FILE]
+
+Spider arguments, settings and outputs are those of `scrapy crawl news`. Exit codes:
+0 the crawl went well; 1 it failed (the summary's last line says why); 2 a bad `-a`
+argument; 75 (EX_TEMPFAIL) an earlier run still holds the lock — nothing was started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import UsageError
+
+from bmkz_crawler.commands.crawl import Command as CrawlCommand
+from bmkz_crawler.spiders.arguments import CrawlArguments
+from bmkz_crawler.state.lock import RunLock, lock_path
+
+EXIT_FAILED = 1
+EXIT_BAD_ARGUMENT = 2
+EXIT_LOCKED = 75  # EX_TEMPFAIL: "try again later", which is what the next cron tick does
+# Deliberate stops: the spider's max_articles, and the user's own CLOSESPIDER_* budgets.
+OK_FINISH_REASONS = frozenset(
+    {"finished", "max_articles", "closespider_timeout", "closespider_itemcount", "closespider_pagecount"}
+)
+# Counted by the spider, but the site's doing, not a failure to crawl: shown apart.
+GONE_PREFIX = "bmkz/errors/gone/"
+# Spider stats that show it recognized articles without fetching them (known, out of window).
+RECOGNIZED_PREFIXES = ("bmkz/incremental/", "bmkz/since/")
+
+
+class Command(CrawlCommand):
+    def syntax(self) -> str:
+        return "[options] [spider]"
+
+    def short_desc(self) -> str:
+        return "Run one crawl for cron: locked, non-zero exit when it failed, a summary on stdout"
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) > 1:
+            raise UsageError("scrapy cron runs one spider")
+        spider_name = args[0] if args else "news"
+        if spider_name == "news":
+            try:
+                CrawlArguments.parse(opts.spargs)
+            except ValueError as error:
+                print(f"error: {error}", file=sys.stderr)
+                self.exitcode = EXIT_BAD_ARGUMENT
+                return
+        assert self.settings is not None
+        lock = RunLock(lock_path(self.settings))
+        if not lock.acquire():
+            holder = lock.holder_pid()
+            print(f"scrapy cron: another crawl (pid {holder or '?'}) holds {lock.path}; not starting", file=sys.stderr)
+            self.exitcode = EXIT_LOCKED
+            return
+        try:
+            self.exitcode = self._run_crawl(spider_name, opts)
+        finally:
+            lock.release()
+
+    def _run_crawl(self, spider_name: str, opts: argparse.Namespace) -> int:
+        assert self.crawler_process is not None and self.settings is not None
+        crawler = self._create_crawler(spider_name)
+        feeds = FeedFiles()
+        crawler.signals.connect(feeds.feed_slot_closed, signal=signals.feed_slot_closed)
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed or crawler.stats is None:
+            print(f"scrapy cron: {spider_name} could not start (see the log)", file=sys.stderr)
+            return EXIT_FAILED
+        outcome = CrawlOutcome(
+            spider_name, crawler.stats.get_stats(), self.settings.getfloat("BMKZ_MAX_ERROR_RATE"), feeds.files
+        )
+        print(outcome.summary(), flush=True)
+        return EXIT_FAILED if outcome.failures() else 0
+
+
+@dataclass
+class FeedFiles:
+    """The feed files a crawl stored, from Scrapy's `feed_slot_closed` signal."""
+
+    files: list[tuple[str, int]] = field(default_factory=list)
+
+    def feed_slot_closed(self, slot: Any) -> None:
+        self.files.append((slot.uri, slot.itemcount))
+
+
+@dataclass
+class CrawlOutcome:
+    """A finished crawl judged from its stats."""
+
+    spider_name: str
+    stats: Mapping[str, Any]
+    max_error_rate: float
+    feeds: list[tuple[str, int]] = field(default_factory=list)
+
+    def value(self, key: str) -> int:
+        return int(self.stats.get(key) or 0)
+
+    def counts(self, prefix: str, *, exclude: str = "") -> dict[str, int]:
+        found = {k.removeprefix(prefix): int(v) for k, v in self.stats.items() if k.startswith(prefix) and v}
+        return {k: v for k, v in sorted(found.items()) if not (exclude and (prefix + k).startswith(exclude))}
+
+    @property
+    def pages(self) -> int:
+        return self.value("response_received_count")
+
+    @property
+    def errors(self) -> dict[str, int]:
+        errors = self.counts("bmkz/errors/", exclude=GONE_PREFIX)
+        if self.value("spider_exceptions/count"):
+            errors["spider_exceptions"] = self.value("spider_exceptions/count")
+        return errors
+
+    @property
+    def articles_seen(self) -> int:
+        return self.value("item_scraped_count") + self.value("item_dropped_count")
+
+    @property
+    def known_skipped(self) -> int:
+        return sum(self.value(f"bmkz/incremental/{key}") for key in ("known_skipped", "sitemap_unchanged"))
+
+    @property
+    def finish_reason(self) -> str:
+        return str(self.stats.get("finish_reason") or "unknown")
+
+    def failures(self) -> list[str]:
+        reasons = []
+        if self.finish_reason not in OK_FINISH_REASONS:
+            reasons.append(f"finish reason {self.finish_reason}")
+        error_count = sum(self.errors.values())
+        if self.pages == 0:
+            reasons.append("no pages fetched")
+        elif error_count > self.max_error_rate * self.pages:
+            limit = f"BMKZ_MAX_ERROR_RATE={self.max_error_rate}"
+            reasons.append(f"{error_count} errors on {self.pages} pages, above {limit}")
+        recognized = any(self.counts(prefix) for prefix in RECOGNIZED_PREFIXES)
+        if self.pages and not self.articles_seen and not recognized:
+            reasons.append("no article found on the site")
+        failed_feeds = sum(self.counts("feedexport/failed_count/").values())
+        if failed_feeds:
+            reasons.append(f"{failed_feeds} feeds failed to store (nothing marked exported)")
+        return reasons
+
+    def summary(self) -> str:
+        seconds = int(float(self.stats.get("elapsed_time_seconds") or 0))
+        duration = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        dropped = self.counts("bmkz/dropped/")
+        errors = self.errors
+        rate = sum(errors.values()) / self.pages if self.pages else 0.0
+        lines = [
+            f"scrapy cron: {self.spider_name}, {duration}, finish reason {self.finish_reason}",
+            _line("pages", self.pages, f"{self.value('downloader/request_count')} requests"),
+            _line("articles seen", self.articles_seen),
+            _line("known, skipped", self.known_skipped, "exported before, not fetched again"),
+            _line("new", self.value("bmkz/new")),
+            _line("updated", self.value("bmkz/updated")),
+            _line("unchanged", self.value("bmkz/unchanged"), _reexported(self.value("bmkz/reexported"))),
+            _line("dropped", sum(dropped.values()), _breakdown(dropped)),
+            _line("errors", sum(errors.values()), f"{rate:.1%} of pages; {_breakdown(errors)}" if errors else ""),
+            _line("gone (404/410)", sum(self.counts(GONE_PREFIX).values())),
+            _line("marked exported", self.value("bmkz/exported_marked")),
+        ]
+        lines += [f"  {'feed':<16}{items:>7}  {uri}" for uri, items in self.feeds]
+        failures = self.failures()
+        lines.append(f"  {'result':<16}FAILED: {'; '.join(failures)}" if failures else f"  {'result':<16}OK")
+        return "\n".join(lines)
+
+
+def _line(label: str, number: int, detail: str = "") -> str:
+    return f"  {label:<16}{number:>7}" + (f"  ({detail})" if detail else "")
+
+
+def _breakdown(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
+
+
+def _reexported(count: int) -> str:
+    return f"{count} exported again: mode=full" if count else ""

@@ -1,0 +1,18 @@
+"""How a pipeline drops an item: counted under `bmkz/dropped/<reason>`, the URL in the message."""
+
+from __future__ import annotations
+
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+
+def drop_item(
+    stats: StatsCollector, reason: str, url: str | None, detail: str = "", *, quiet: bool = False
+) -> DropItem:
+    """The DropItem to raise. `reason` is a stats key part (`missing_published_at`); the
+    message reads `missing published_at: <url>`. Quiet drops (duplicates) log at DEBUG."""
+    stats.inc_value(f"bmkz/dropped/{reason}")
+    message = f"{reason.replace('_', ' ', 1)}: {url or '(no url)'}"
+    if detail:
+        message += f" ({detail})"
+    return DropItem(message, log_level="DEBUG" if quiet else None)

@@ -1,0 +1,74 @@
+"""What the crawler remembers between runs: the StateStore protocol and one article's record.
+
+A store is keyed by the article's canonical URL. `content_hash` and `modified_at` describe
+the version last *exported* (they are written only by `mark_exported`), so "has this changed
+since we delivered it?" is a comparison with the row, never with something merely seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+# The fields of an item that a store records on export, in the table's column order.
+EXPORT_RECORD_FIELDS: tuple[str, ...] = ("url", "post_id", "language", "content_hash", "modified_at", "published_at")
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """One article as the store knows it. Times are ISO 8601 strings, as in the feeds."""
+
+    url: str
+    post_id: int | None
+    language: str | None
+    content_hash: str | None  # of the last exported version; None if never exported
+    modified_at: str | None  # the page's modified_at at the last export
+    published_at: str | None
+    first_seen: str
+    last_exported: str | None  # UTC time the feed holding it was stored; None: never exported
+
+    @property
+    def exported(self) -> bool:
+        return self.last_exported is not None
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    """A store of article states. The spider asks `lookup`, `lookup_post` and
+    `is_exported_and_older_than`; the pipelines ask the lookups and write with
+    `record_seen` / `mark_exported`.
+
+    Implementations are built from a URI by a `from_uri(uri: str)` classmethod (see
+    `bmkz_crawler.state.STORE_CLASSES`), and are used from the reactor thread only.
+    """
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def lookup(self, url: str) -> ArticleState | None: ...
+
+    def lookup_post(self, post_id: int, language: str | None) -> ArticleState | None:
+        """The article with this WordPress post id in this language (any language if None),
+        the most recently exported first."""
+        ...
+
+    def lookup_hash(self, content_hash: str) -> ArticleState | None:
+        """The most recently exported article whose exported text has this hash."""
+        ...
+
+    def record_seen(self, item: Mapping[str, Any] | Any) -> None:
+        """Remember that the article was seen: first_seen is set once, nothing else changes."""
+        ...
+
+    def mark_exported(self, items: Iterable[Mapping[str, Any]], exported_at: str) -> None:
+        """In one transaction: upsert each item's EXPORT_RECORD_FIELDS and last_exported."""
+        ...
+
+    def is_exported_and_older_than(self, url: str, cutoff: datetime) -> bool:
+        """Exported already and published before cutoff: a crawl need not fetch it again."""
+        ...
+
+    def count(self) -> int: ...

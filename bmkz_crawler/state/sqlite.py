@@ -1,0 +1,165 @@
+"""SQLiteStateStore: the default StateStore, one SQLite file in the project's `.scrapy/` folder.
+
+WAL mode lets a `scrapy crawl` run read while another process (a report, a second crawl
+waiting on the cron lock's refusal) reads too; `synchronous=NORMAL` is enough because losing
+the last transaction on a power cut only means re-exporting (at least once, never lost).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+from itemadapter import ItemAdapter
+
+from bmkz_crawler.processors import canonicalize_url, parse_feed_date, utc_now_iso
+from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState
+
+MEMORY = ":memory:"
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    url TEXT PRIMARY KEY,
+    post_id INTEGER,
+    language TEXT,
+    content_hash TEXT,
+    modified_at TEXT,
+    published_at TEXT,
+    first_seen TEXT NOT NULL,
+    last_exported TEXT
+);
+CREATE INDEX IF NOT EXISTS articles_post ON articles (post_id, language);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash);
+"""
+_COLUMNS = "url, post_id, language, content_hash, modified_at, published_at, first_seen, last_exported"
+# Exported rows first, the latest export first: the answer to "what did we deliver last?".
+_LATEST_EXPORT = "ORDER BY last_exported IS NULL, last_exported DESC LIMIT 1"
+
+
+class SQLiteStateStore:
+    """StateStore on a SQLite file (or `:memory:` for tests), standard library only."""
+
+    BUSY_TIMEOUT_SECONDS = 30.0
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._connection: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_uri(cls, uri: str) -> Self:
+        """`sqlite:///abs/path.db`, `sqlite://relative.db`, or `memory:`; see state_store_uri."""
+        if uri.startswith("memory:"):
+            return cls(MEMORY)
+        return cls(uri.removeprefix("sqlite://"))
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        if self._connection is not None:
+            return
+        if self.path != MEMORY:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: autocommit, so that transactions are exactly the BEGINs below.
+        connection = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute(f"PRAGMA busy_timeout={int(self.BUSY_TIMEOUT_SECONDS * 1000)}")
+        connection.executescript(SCHEMA)
+        connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._connection = connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise RuntimeError(f"state store {self.path} is not open")
+        return self._connection
+
+    def journal_mode(self) -> str:
+        return str(self.connection.execute("PRAGMA journal_mode").fetchone()[0])
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def lookup(self, url: str) -> ArticleState | None:
+        return self._one(f"SELECT {_COLUMNS} FROM articles WHERE url = ?", (_key(url),))
+
+    def lookup_post(self, post_id: int, language: str | None) -> ArticleState | None:
+        if language is None:
+            return self._one(f"SELECT {_COLUMNS} FROM articles WHERE post_id = ? {_LATEST_EXPORT}", (post_id,))
+        return self._one(
+            f"SELECT {_COLUMNS} FROM articles WHERE post_id = ? AND language = ? {_LATEST_EXPORT}",
+            (post_id, language),
+        )
+
+    def lookup_hash(self, content_hash: str) -> ArticleState | None:
+        return self._one(f"SELECT {_COLUMNS} FROM articles WHERE content_hash = ? {_LATEST_EXPORT}", (content_hash,))
+
+    def is_exported_and_older_than(self, url: str, cutoff: datetime) -> bool:
+        known = self.lookup(url)
+        if known is None or not known.exported:
+            return False
+        published = parse_feed_date(known.published_at)
+        if cutoff.tzinfo is None:
+            cutoff = cutoff.replace(tzinfo=UTC)
+        return published is not None and published < cutoff
+
+    def count(self) -> int:
+        return int(self.connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def _one(self, query: str, parameters: tuple[Any, ...]) -> ArticleState | None:
+        row = self.connection.execute(query, parameters).fetchone()
+        return ArticleState(**dict(row)) if row else None
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def record_seen(self, item: Mapping[str, Any] | Any) -> None:
+        adapter = ItemAdapter(item)
+        url = _key(_required_url(adapter))
+        first_seen = adapter.get("crawled_at") or utc_now_iso()
+        self.connection.execute(
+            "INSERT INTO articles (url, post_id, language, published_at, first_seen) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (url) DO NOTHING",
+            (url, adapter.get("post_id"), adapter.get("language"), adapter.get("published_at"), first_seen),
+        )
+
+    def mark_exported(self, items: Iterable[Mapping[str, Any]], exported_at: str) -> None:
+        rows = []
+        for item in items:
+            adapter = ItemAdapter(item)
+            record = {name: adapter.get(name) for name in EXPORT_RECORD_FIELDS}
+            record["url"] = _key(_required_url(adapter))
+            rows.append((*record.values(), adapter.get("crawled_at") or exported_at, exported_at))
+        connection = self.connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(
+                f"INSERT INTO articles ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (url) DO UPDATE SET post_id = excluded.post_id, language = excluded.language,"
+                " content_hash = excluded.content_hash, modified_at = excluded.modified_at,"
+                " published_at = excluded.published_at, last_exported = excluded.last_exported",
+                rows,
+            )
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+
+def _required_url(adapter: ItemAdapter) -> str:
+    url = adapter.get("url")
+    if not url:
+        raise ValueError(f"an article state needs a url: {dict(adapter)!r:.200}")
+    return str(url)
+
+
+def _key(url: str) -> str:
+    """Rows are keyed by the canonical URL, whatever variant (tracking parameters...) asks."""
+    return canonicalize_url(url) or url
