@@ -159,7 +159,7 @@ class CrawlOutcome:
             f"scrapy cron: {self.spider_name}, {duration}, finish reason {self.finish_reason}",
             _line("pages", self.pages, f"{self.value('downloader/request_count')} requests"),
             _line("articles seen", self.articles_seen),
-            _line("known, skipped", self.known_skipped, "exported before, not fetched again"),
+            _line("known, skipped", self.known_skipped, "exported before, not fetched" if self.known_skipped else ""),
             _line("new", self.value("bmkz/new")),
             _line("updated", self.value("bmkz/updated")),
             _line("unchanged", self.value("bmkz/unchanged"), _reexported(self.value("bmkz/reexported"))),

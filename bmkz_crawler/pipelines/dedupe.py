@@ -81,7 +81,7 @@ class DedupePipeline:
             raise drop_item(self.stats, "duplicate_content_hash", url, f"exported as {previous.url}", quiet=True)
         else:
             self.stats.inc_value("bmkz/unchanged")
-            raise drop_item(self.stats, "unchanged", url, quiet=True)
+            raise drop_item(self.stats, "unchanged", url, quiet=True, counted=False)
         return item
 
     def _drop_duplicate_in_run(self, adapter: ItemAdapter) -> None:

@@ -7,11 +7,13 @@ from scrapy.statscollectors import StatsCollector
 
 
 def drop_item(
-    stats: StatsCollector, reason: str, url: str | None, detail: str = "", *, quiet: bool = False
+    stats: StatsCollector, reason: str, url: str | None, detail: str = "", *, quiet: bool = False, counted: bool = True
 ) -> DropItem:
     """The DropItem to raise. `reason` is a stats key part (`missing_published_at`); the
-    message reads `missing published_at: <url>`. Quiet drops (duplicates) log at DEBUG."""
-    stats.inc_value(f"bmkz/dropped/{reason}")
+    message reads `missing published_at: <url>`. Quiet drops (duplicates) log at DEBUG;
+    uncounted ones (unchanged articles) have their own stats key."""
+    if counted:
+        stats.inc_value(f"bmkz/dropped/{reason}")
     message = f"{reason.replace('_', ' ', 1)}: {url or '(no url)'}"
     if detail:
         message += f" ({detail})"
