@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any, Self
@@ -61,3 +62,26 @@ class CrawlProgress:
 
     def log_progress(self, spider: Spider) -> None:
         logger.info(self.progress_line(spider))
+
+
+class StatsFile:
+    """Writes the crawl's final stats as JSON to BMKZ_STATS_FILE (for monitoring and tests)."""
+
+    def __init__(self, crawler: Crawler, path: str) -> None:
+        self.crawler = crawler
+        self.path = path
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        path = crawler.settings.get("BMKZ_STATS_FILE")
+        if not path:
+            raise NotConfigured
+        extension = cls(crawler, path)
+        # engine_stopped: after the spider and the feed exports have closed and been counted.
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    def engine_stopped(self) -> None:
+        stats = self.crawler.stats.get_stats()
+        with open(self.path, "w", encoding="utf-8") as handle:
+            json.dump(stats, handle, ensure_ascii=False, indent=1, sort_keys=True, default=str)

@@ -51,7 +51,10 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES: dict[str, int] = {}
 EXTENSIONS = {
     "bmkz_crawler.extensions.CrawlProgress": 500,
+    "bmkz_crawler.extensions.StatsFile": 510,
 }
+# Write the final crawl stats as JSON to this file (empty: off).
+BMKZ_STATS_FILE = ""
 
 # Development: `-s HTTPCACHE_ENABLED=True` replays pages from .scrapy/httpcache.
 HTTPCACHE_ENABLED = False

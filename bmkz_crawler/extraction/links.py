@@ -241,7 +241,7 @@ def page_number(url: str) -> int:
 
 
 def robots_sitemaps(response: Response) -> list[str]:
-    return list(sitemap_urls_from_robots(response.text, base_url=response.url))
+    return list(sitemap_urls_from_robots(response.body, base_url=response.url))
 
 
 @dataclass(frozen=True)

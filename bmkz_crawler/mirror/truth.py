@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bmkz_crawler.mirror.content import Content, build_content
 from bmkz_crawler.mirror.model import BROKEN_JSONLD, NO_JSONLD, NO_OG, SHOW_VIEWS, ArticleMeta, MirrorSite
+from bmkz_crawler.mirror.render_lists import card_excerpt
 from bmkz_crawler.processors import (
     almaty,
     canonicalize_url,
@@ -36,7 +37,9 @@ def article_truth(site: MirrorSite, meta: ArticleMeta, base: str, content: Conte
         "post_id": meta.post_id,
         "language": meta.edition.lang,
         "title": title,
-        "description": normalize_text(content.description),
+        # the page's own description, else the excerpt its listing cards show (the schema's
+        # third source; a crawler that reached the article without a listing may leave it null)
+        "description": normalize_text(content.description) or card_excerpt(site, meta),
         "body": body,
         "published_at": format_almaty(datetime.fromtimestamp(meta.published, almaty())),
         "modified_at": _modified_at(meta),

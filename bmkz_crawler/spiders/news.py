@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
@@ -39,7 +39,7 @@ from bmkz_crawler.extraction.links import (
     sitemap_entries,
 )
 from bmkz_crawler.items import Article
-from bmkz_crawler.processors import canonicalize_url, parse_cli_date, same_site
+from bmkz_crawler.processors import canonicalize_url, parse_cli_date, parse_feed_date, same_site
 from bmkz_crawler.spiders.arguments import CrawlArguments
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ class NewsSpider(Spider):
         self.expected_total: int | None = None
         self._sitemap_urls_seen: set[str] = set()
         self._gone_logged: set[str] = set()
+        self.state: Any = None
+        self.extractor: ArticleExtractor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -82,9 +84,14 @@ class NewsSpider(Spider):
             raise ValueError(f"BMKZ_BASE_URL must be an absolute http(s) URL, not {base!r}")
         spider.base_url = canonicalize_url(base)
         spider.site_urls = [spider.base_url]
-        spider.extractor = ArticleExtractor(crawler.stats)
-        spider.stats = crawler.stats
+        crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
+        refresh_days = crawler.settings.getfloat("BMKZ_REFRESH_DAYS", 2.0)
+        spider.refresh_cutoff = datetime.now(UTC) - timedelta(days=refresh_days)
         return spider
+
+    @property
+    def stats(self) -> Any:
+        return self.crawler.stats
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -96,6 +103,12 @@ class NewsSpider(Spider):
     # --- start ---------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        # Built here, not in from_crawler: the crawler's stats exist only once the crawl starts.
+        self.extractor = ArticleExtractor(self.crawler.stats)
+        if self.args.mode == "incremental":
+            from bmkz_crawler.state import state_store_for
+
+            self.state = state_store_for(self.crawler)
         yield Request(self.base_url, callback=self.parse_home, priority=DISCOVERY_PRIORITY, errback=self.on_error)
         if "sitemap" in self.args.sources:
             yield self._robots_request(self.base_url)
@@ -169,6 +182,10 @@ class NewsSpider(Spider):
         if cards and self.args.since and all(c.published and c.published < self.args.since for c in cards):
             self.stats.inc_value("bmkz/since/listing_stopped")
             return
+        if cards and all(self._settled(card.url, card.published) for card in cards):
+            # Everything further down this archive is older still: exported and past refresh.
+            self.stats.inc_value("bmkz/incremental/listing_stopped")
+            return
         next_page = links.next_page()
         if next_page and not self._at_article_limit():
             yield Request(next_page, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
@@ -177,6 +194,9 @@ class NewsSpider(Spider):
         for card in cards:
             if not self.args.in_window(card.published):
                 self.stats.inc_value("bmkz/since/card_skipped")
+                continue
+            if self._settled(card.url, card.published):
+                self.stats.inc_value("bmkz/incremental/known_skipped")
                 continue
             request = self.article_request(card.url, excerpt=card.excerpt)
             if request is not None:
@@ -216,12 +236,43 @@ class NewsSpider(Spider):
             if self.args.since and entry.lastmod and entry.lastmod < self.args.since:
                 self.stats.inc_value("bmkz/since/sitemap_entry_skipped")
                 continue
+            if self._unchanged_since_export(entry.url, entry.lastmod):
+                self.stats.inc_value("bmkz/incremental/sitemap_unchanged")
+                continue
             request = self.article_request(entry.url)
             if request is not None:
                 yield request
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        yield from self._follow_cards(feed_cards(response), response)
+        # An RSS description is WordPress's auto-excerpt with " […]": not the listing excerpt.
+        cards = [Card(card.url, card.published) for card in feed_cards(response)]
+        yield from self._follow_cards(cards, response)
+
+    # --- incremental crawling ---------------------------------------------------------------
+
+    def _settled(self, url: str, published: datetime | None) -> bool:
+        """Exported already and older than the refresh window: not fetched again."""
+        if self.state is None:
+            return False
+        known = self.state.lookup(article_url(url) or url)
+        if known is None or not known.last_exported:
+            return False
+        published = published or parse_feed_date(known.published_at)
+        return published is not None and published < self.refresh_cutoff
+
+    def _unchanged_since_export(self, url: str, lastmod: datetime | None) -> bool:
+        """The sitemap's lastmod is no newer than the version we exported.
+
+        Compared on the site's own clock (the exported modified/published time), not on
+        ours: a site whose clock or time zone is off still gets its edits noticed.
+        """
+        if self.state is None or lastmod is None:
+            return False
+        known = self.state.lookup(article_url(url) or url)
+        if known is None or not known.last_exported:
+            return False
+        exported_version = parse_feed_date(known.modified_at or known.published_at)
+        return exported_version is not None and lastmod <= exported_version
 
     # --- articles ----------------------------------------------------------------------------------
 
@@ -277,6 +328,9 @@ class NewsSpider(Spider):
             raise CloseSpider("max_articles")
         if not self.args.since and "menu" in self.args.sources:
             for url in article.related_urls:
+                if self._settled(url, None):
+                    self.stats.inc_value("bmkz/incremental/known_skipped")
+                    continue
                 request = self.article_request(url)
                 if request is not None:
                     yield request
@@ -300,6 +354,13 @@ class NewsSpider(Spider):
         return limit is not None and self.articles_emitted >= limit
 
     # --- errors ---------------------------------------------------------------------------------
+
+    def on_request_dropped(self, request: Request, spider: Spider) -> None:
+        """A redirect that leads back to a page already requested is a loop: count it."""
+        chain = request.meta.get("redirect_urls") or []
+        if request.url in chain or canonicalize_url(request.url) in {canonicalize_url(u) for u in chain}:
+            self.stats.inc_value("bmkz/errors/redirect_loop")
+            logger.warning("Redirect loop, page not fetched: %s", chain[0])
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
