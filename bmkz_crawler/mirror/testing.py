@@ -66,6 +66,7 @@ def running_mirror(
     truth (generating every body takes a few seconds for tens of thousands of articles).
     """
     tmp_path = Path(tmp_path)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     truth, log, plan = tmp_path / "truth.jsonl", tmp_path / "requests.log", tmp_path / "fault-plan.json"
     command = [
         sys.executable, "-m", "bmkz_crawler.mirror", "--port", "0", "--articles", str(articles),
