@@ -130,10 +130,16 @@ class PageLinks:
         css(".navigation-main a"),
         css("#menu-main-menu a, .main-menu a"),
         css("header nav a, .smart-head nav a"),
+        # Any link to a WordPress category archive (footer "Карта сайта" included).
+        css("a[href*='/category/']"),
     )
     LANGUAGE_ALTERNATES = etree.XPath("//link[@rel='alternate'][@hreflang]")
     FEEDS = etree.XPath("//link[@rel='alternate'][contains(@type, 'rss') or contains(@type, 'atom')]/@href")
-    CARDS = (css("article.l-post"), css("article.post, article.type-post, .loop article"))
+    CARDS = (
+        css("article.l-post"),
+        css("article.post, article.type-post, .loop article"),
+        css(".post-title, .entry-title"),  # a theme without <article> cards: the headline links
+    )
     CARD_LINK = css(".post-title a, .entry-title a, h2 a, h3 a")
     CARD_TIME = css("time")
     CARD_EXCERPT = css(".excerpt, .entry-summary, .post-excerpt")

@@ -125,12 +125,13 @@ class NewsSpider(Spider):
 
     # --- home pages and the other edition ------------------------------------------------------
 
-    def parse_home(self, response: Response) -> Iterator[Request]:
+    def parse_home(self, response: Response, expected_language: str | None = None) -> Iterator[Request]:
         if not isinstance(response, TextResponse):
             self.stats.inc_value("bmkz/errors/home_not_html")
             return
         links = PageLinks(response)
-        language = links.language() or "ru"
+        # The page says which edition it is; the switch link that led here is the fallback.
+        language = links.language() or expected_language or "ru"
         self.editions.setdefault(language, response.url)
         self._remember_site(response.url)
         for other_language, home in links.language_switch().items():
@@ -138,7 +139,13 @@ class NewsSpider(Spider):
                 self.editions[other_language] = home
                 new_host = not any(urlsplit(home).netloc == urlsplit(u).netloc for u in self.site_urls)
                 self._remember_site(home)
-                yield Request(home, callback=self.parse_home, priority=DISCOVERY_PRIORITY, errback=self.on_error)
+                yield Request(
+                    home,
+                    callback=self.parse_home,
+                    priority=DISCOVERY_PRIORITY,
+                    errback=self.on_error,
+                    cb_kwargs={"expected_language": other_language},
+                )
                 if new_host and "sitemap" in self.args.sources:
                     yield self._robots_request(home)
         if not self.args.wants_language(language):
