@@ -48,7 +48,10 @@ class CrawlProgress:
         stats = self.crawler.stats
         pages = stats.get_value("response_received_count", 0)
         articles = stats.get_value("item_scraped_count", 0)
-        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        try:
+            scheduler = self.crawler.engine.scheduler
+        except RuntimeError:  # no engine yet (before the crawl starts)
+            scheduler = None
         queued = len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = pages / elapsed * 60
