@@ -127,8 +127,11 @@ def test_since_cuts_requests_and_keeps_only_newer_articles(mirror300, full_crawl
 
 
 def test_lang_kk_yields_only_and_all_kazakh_articles(mirror300, tmp_path: Path) -> None:
-    result = run_crawl(mirror300.base_url, tmp_path, args={"mode": "full", "lang": "kk"})
+    result = run_crawl(
+        mirror300.base_url, tmp_path, args={"mode": "full", "lang": "kk"}, settings={"BMKZ_PROGRESS_INTERVAL": "0.3"}
+    )
     assert result.returncode == 0, result.log[-3000:]
+    assert "progress: " in result.log and " pages/min" in result.log
     assert {i["language"] for i in result.items} == {"kk"}
     assert {i["url"] for i in result.items} == {t["url"] for t in mirror300.truth() if t["language"] == "kk"}
 
