@@ -317,6 +317,8 @@ class NewsSpider(Spider):
             logger.exception("Page could not be extracted: %s", response.url)
             return
         if article is None:
+            # Counted by the extractor (article/not_article); a static page from a sitemap, say.
+            logger.info("Not an article page, no item: %s", response.url)
             return
         if b"</html>" not in response.body[-4096:].lower():
             self.stats.inc_value("bmkz/errors/truncated_page")
