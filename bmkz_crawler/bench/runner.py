@@ -1,0 +1,238 @@
+"""The benchmark run: starts the mirrors, measures the five figures, prints a table, writes JSON.
+
+`--quick` is the same run at a much smaller scale (a minute or so): for trying the command,
+not for the README's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from bmkz_crawler.bench.crawls import crawl_fetch_only, crawl_news
+from bmkz_crawler.bench.extraction import extraction_figure
+from bmkz_crawler.bench.incremental import incremental_figure
+from bmkz_crawler.mirror import bench as mirror_bench
+from bmkz_crawler.mirror.app import MirrorApp
+from bmkz_crawler.mirror.model import MirrorSite
+from bmkz_crawler.mirror.testing import MirrorHandle, running_mirror
+
+GOAL_THROUGHPUT_RATIO = 0.6
+GOAL_PEAK_RSS_MB = 300.0
+GOAL_RSS_GROWTH = 1.5
+
+
+@dataclass(frozen=True)
+class Scale:
+    big_crawl: int  # articles of the crawl for throughput and the larger memory figure
+    small_crawl: int  # articles of the memory comparison crawl (also the extraction pages' mirror)
+    extraction_pages: int
+    incremental_n: int
+    incremental_k: int
+    mirror_seconds: float
+    seed: int = 1
+
+
+FULL = Scale(10_000, 2_500, 500, 5_000, 100, 5.0)
+QUICK = Scale(600, 150, 60, 300, 20, 1.0)
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor()
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
+
+    def package(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    return {
+        "nproc": int(nproc) if nproc.isdigit() else None,
+        "cpu": model,
+        "python": platform.python_version(),
+        "scrapy": package("scrapy"),
+        "lxml": package("lxml"),
+        "trafilatura": package("trafilatura"),
+        "platform": platform.platform(),
+    }
+
+
+def logged_urls(mirror: MirrorHandle, target: Path) -> Path:
+    """The URLs the real crawl requested, each once and in order: the fetch-only spider's list."""
+    base = mirror.base_url.rstrip("/")
+    urls = dict.fromkeys(base + entry.path for entry in mirror.requests() if entry.method == "GET")
+    target.write_text("\n".join(urls) + "\n", encoding="utf-8")
+    return target
+
+
+def mirror_pages_per_second(mirror: MirrorHandle, articles: int, seed: int, seconds: float) -> dict[str, Any]:
+    """The mirror's own rate, measured with `bmkz_crawler.mirror.bench`'s client."""
+    app = MirrorApp(MirrorSite(seed, articles), mirror.base_url)  # for the list of paths only
+    paths = [path for path in app.page_paths() if not path.endswith(".xml")]
+    random.Random(seed).shuffle(paths)
+    counts, elapsed = asyncio.run(mirror_bench._run(mirror.base_url, paths, 32, seconds))
+    return {"pages_per_second": round(counts["pages"] / elapsed, 1), "pages": counts["pages"], "connections": 32}
+
+
+def run(scale: Scale, workdir: Path, log: Any = print) -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine(), "scale": asdict(scale)}
+    started = time.monotonic()
+
+    log(f"[1,3,5] crawl of a {scale.big_crawl}-article mirror, fetch-only baseline, mirror rate")
+    with running_mirror(workdir / "mirror-big", articles=scale.big_crawl, seed=scale.seed, write_truth=False) as big:
+        news = crawl_news(big.base_url, workdir / "crawl-big")
+        url_file = logged_urls(big, workdir / "urls.txt")
+        fetch = crawl_fetch_only(url_file, workdir / "fetch-big")
+        mirror = mirror_pages_per_second(big, scale.big_crawl, scale.seed, scale.mirror_seconds)
+    results["throughput"] = {
+        "pages": news.pages,
+        "articles": news.stat("item_scraped_count"),
+        "news_pages_per_second": round(news.pages_per_second, 1),
+        "fetch_only_pages": fetch.pages,
+        "fetch_only_pages_per_second": round(fetch.pages_per_second, 1),
+        "ratio": round(news.pages_per_second / fetch.pages_per_second, 3),
+        "goal_ratio": GOAL_THROUGHPUT_RATIO,
+    }
+    results["mirror"] = mirror
+
+    log(f"[2,3] crawl of a {scale.small_crawl}-article mirror; extraction on {scale.extraction_pages} of its pages")
+    with running_mirror(workdir / "mirror-small", articles=scale.small_crawl, seed=scale.seed) as small:
+        small_news = crawl_news(small.base_url, workdir / "crawl-small")
+        results["extraction"] = extraction_figure(small.truth(), scale.extraction_pages)
+    results["memory"] = {
+        "big_articles": news.stat("item_scraped_count"),
+        "big_peak_rss_mb": round(news.peak_rss_mb, 1),
+        "small_articles": small_news.stat("item_scraped_count"),
+        "small_peak_rss_mb": round(small_news.peak_rss_mb, 1),
+        "growth": round(news.peak_rss_mb / small_news.peak_rss_mb, 3),
+        "goal_peak_rss_mb": GOAL_PEAK_RSS_MB,
+        "goal_growth": GOAL_RSS_GROWTH,
+    }
+
+    log(f"[4] incremental run on a mirror grown from {scale.incremental_n} to +{scale.incremental_k}")
+    results["incremental"] = incremental_figure(
+        workdir / "incremental", scale.incremental_n, scale.incremental_k, scale.seed
+    )
+    results["seconds"] = round(time.monotonic() - started, 1)
+    results["goals"] = goals(results)
+    return results
+
+
+def goals(results: dict[str, Any]) -> dict[str, bool]:
+    t, e, m, i = results["throughput"], results["extraction"], results["memory"], results["incremental"]
+    return {
+        "throughput_ratio": t["ratio"] >= GOAL_THROUGHPUT_RATIO,
+        "extraction_speedup": e["speedup"] >= e["goal_speedup"],
+        "peak_rss": m["big_peak_rss_mb"] <= GOAL_PEAK_RSS_MB,
+        "rss_growth": m["growth"] <= GOAL_RSS_GROWTH,
+        "requests_per_new_article": (i["requests_per_new_article"] or 0) <= i["goal_requests_per_new_article"],
+        "no_article_fetched_twice": i["articles_fetched_twice"] == 0,
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    t, e, m, i, g = (results[k] for k in ("throughput", "extraction", "memory", "incremental", "goals"))
+    mine, theirs = e["ours_accuracy"], e["trafilatura_accuracy"]
+    mark = {True: "yes", False: "NO"}
+    rows = [
+        ("1 crawl pages/s: scrapy crawl news", f"{t['news_pages_per_second']:.0f}", "", ""),
+        ("1 crawl pages/s: fetch-only spider", f"{t['fetch_only_pages_per_second']:.0f}", "", ""),
+        ("1 throughput ratio", f"{t['ratio']:.2f}", "≥ 0.6", mark[g["throughput_ratio"]]),
+        ("2 ms/page: ArticleExtractor", f"{e['ours_ms_per_page']:.2f}", "", ""),
+        ("2 ms/page: trafilatura bare_extraction", f"{e['trafilatura_ms_per_page']:.2f}", "", ""),
+        ("2 speed-up", f"{e['speedup']:.1f}×", "≥ 6×", mark[g["extraction_speedup"]]),
+        ("2 title exact (ours / trafilatura)", f"{mine['title_exact']:.1%} / {theirs['title_exact']:.1%}", "", ""),
+        (
+            "2 published_at exact (ours / traf.)",
+            f"{mine['published_at_exact']:.1%} / {theirs['published_at_exact']:.1%}",
+            "",
+            "",
+        ),
+        (
+            "2 published day (ours / traf.)",
+            f"{mine['published_day']:.1%} / {theirs['published_day']:.1%}",
+            "",
+            "",
+        ),
+        (
+            "2 body token F1 (ours / trafilatura)",
+            f"{mine['body_token_f1']:.3f} / {theirs['body_token_f1']:.3f}",
+            "",
+            "",
+        ),
+        (
+            f"3 peak RSS, {m['big_articles']} articles",
+            f"{m['big_peak_rss_mb']:.0f} MB",
+            "≤ 300 MB",
+            mark[g["peak_rss"]],
+        ),
+        (f"3 peak RSS, {m['small_articles']} articles", f"{m['small_peak_rss_mb']:.0f} MB", "", ""),
+        ("3 growth (big / small)", f"{m['growth']:.2f}×", "≤ 1.5×", mark[g["rss_growth"]]),
+        (
+            f"4 requests per new article ({i['n']}→+{i['k']})",
+            f"{i['requests_per_new_article']:.2f}",
+            "≤ 1.5",
+            mark[g["requests_per_new_article"]],
+        ),
+        (
+            "4 requests / not new or edited",
+            f"{i['requests']} / {i['overhead_requests']} ({i['edited_articles']} edited)",
+            "",
+            "",
+        ),
+        ("4 articles fetched twice", str(i["articles_fetched_twice"]), "0", mark[g["no_article_fetched_twice"]]),
+        ("5 mirror pages/s", f"{results['mirror']['pages_per_second']:.0f}", "", ""),
+    ]
+    widths = [max(len(row[c]) for row in rows) for c in range(4)]
+    header = ("figure", "measured", "goal", "holds")
+    widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    mach = results["machine"]
+    lines.append(
+        f"machine: {mach['nproc']} CPUs, {mach['cpu']}; Python {mach['python']}, Scrapy {mach['scrapy']}, "
+        f"lxml {mach['lxml']}, trafilatura {mach['trafilatura']}; {results['seconds']:.0f} s"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bmkz_crawler.bench", description=__doc__)
+    parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    parser.add_argument("--quick", action="store_true", help="a much smaller run (about a minute)")
+    parser.add_argument("--keep", type=Path, help="keep crawl logs, feeds and request logs in this folder")
+    args = parser.parse_args(argv)
+    scale = QUICK if args.quick else FULL
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    if args.keep:
+        results = run(scale, args.keep, log)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bmkz-bench-") as tmp:
+            results = run(scale, Path(tmp), log)
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
