@@ -106,3 +106,15 @@ BMKZ_LOCK_FILE = ""
 BMKZ_MAX_ERROR_RATE = 0.1
 
 LOG_LEVEL = "INFO"
+
+# --- Redis mode and scrapyd (issue 7) --------------------------------------------------------------
+# Redis mode: set BMKZ_REDIS_URL (redis://host:6379/0) and every `scrapy crawl news` process with
+# the same URL and prefix works on one shared crawl (scrapy-redis scheduler and dupefilter, crawl
+# state in Redis unless BMKZ_STATE_URI is set). Empty: in-process scheduling and SQLite state.
+BMKZ_REDIS_URL = ""
+# Key prefix of the shared crawl (keys are `<prefix>:news:*`): different prefixes, separate crawls.
+BMKZ_REDIS_PREFIX = "bmkz"
+# Seconds without a heartbeat after which a worker counts as dead and its requests go back.
+BMKZ_REDIS_WORKER_TTL = 30.0
+# The add-on does nothing unless BMKZ_REDIS_URL is set.
+ADDONS = {"bmkz_crawler.redis_mode.RedisMode": 0}
