@@ -1,8 +1,10 @@
-"""Shared fixtures: mirrors of the site on 127.0.0.1, started once per test session."""
+"""Shared fixtures: mirrors of the site, a Redis and a scrapyd on 127.0.0.1, started once per test session."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,3 +21,28 @@ def mirror300(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorHandle
 def faulty_mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorHandle]:
     with running_mirror(tmp_path_factory.mktemp("faulty"), articles=300, seed=11, faults=True) as mirror:
         yield mirror
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The redis:// URL of a redis-server started for this test session."""
+    from tests.servers import running_redis
+
+    with running_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_state_uri(redis_server: str) -> str:
+    """A RedisStateStore URI with a key prefix of its own, so each test starts empty."""
+    return f"{redis_server}?prefix=test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def scrapyd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """(base URL, working directory) of a scrapyd started for this test session."""
+    from tests.servers import running_scrapyd
+
+    workdir = tmp_path_factory.mktemp("scrapyd")
+    with running_scrapyd(workdir) as url:
+        yield url, workdir

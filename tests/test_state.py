@@ -1,4 +1,8 @@
-"""SQLiteStateStore and the store factory: WAL, upserts, lookups, atomic marking, reopening."""
+"""The state stores and the store factory: WAL, upserts, lookups, atomic marking, reopening.
+
+The contract tests run against every store (`store` is parametrized: SQLite, and Redis on the
+session's own redis-server, see conftest.py); the SQLite-only ones use `sqlite_store`.
+"""
 
 from __future__ import annotations
 
@@ -31,29 +35,40 @@ def article(url: str = URL, **fields: object) -> Article:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SQLiteStateStore:
+def sqlite_store(tmp_path: Path) -> SQLiteStateStore:
     store = SQLiteStateStore(tmp_path / "state.sqlite3")
     store.open()
     yield store
     store.close()
 
 
-def test_sqlite_store_satisfies_the_protocol(store: SQLiteStateStore) -> None:
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> StateStore:
+    if request.param == "sqlite":
+        store: StateStore = SQLiteStateStore(tmp_path / "state.sqlite3")
+    else:
+        store = open_state_store(request.getfixturevalue("redis_state_uri"))
+    store.open()
+    yield store
+    store.close()
+
+
+def test_store_satisfies_the_protocol(store: StateStore) -> None:
     assert isinstance(store, StateStore)
 
 
-def test_file_store_uses_wal(store: SQLiteStateStore) -> None:
-    assert store.journal_mode() == "wal"
+def test_file_store_uses_wal(sqlite_store: StateStore) -> None:
+    assert sqlite_store.journal_mode() == "wal"
 
 
-def test_unknown_url_is_none(store: SQLiteStateStore) -> None:
+def test_unknown_url_is_none(store: StateStore) -> None:
     assert store.lookup(URL) is None
     assert store.lookup_post(101, "ru") is None
     assert store.lookup_hash("a" * 64) is None
     assert store.count() == 0
 
 
-def test_record_seen_sets_first_seen_once_and_nothing_else(store: SQLiteStateStore) -> None:
+def test_record_seen_sets_first_seen_once_and_nothing_else(store: StateStore) -> None:
     store.record_seen(article())
     store.record_seen(article(post_id=999, crawled_at="2030-01-01T00:00:00+00:00"))
     state = store.lookup(URL)
@@ -65,7 +80,7 @@ def test_record_seen_sets_first_seen_once_and_nothing_else(store: SQLiteStateSto
     assert store.count() == 1
 
 
-def test_mark_exported_upserts_and_keeps_first_seen(store: SQLiteStateStore) -> None:
+def test_mark_exported_upserts_and_keeps_first_seen(store: StateStore) -> None:
     store.record_seen(article())
     store.mark_exported([article()], "2025-11-07T06:05:00+00:00")
     store.mark_exported(
@@ -80,7 +95,7 @@ def test_mark_exported_upserts_and_keeps_first_seen(store: SQLiteStateStore) -> 
     assert store.count() == 1
 
 
-def test_mark_exported_accepts_plain_mappings(store: SQLiteStateStore) -> None:
+def test_mark_exported_accepts_plain_mappings(store: StateStore) -> None:
     store.mark_exported(
         [{"url": URL, "post_id": 5, "language": "kk", "content_hash": "c" * 64}], "2025-11-07T06:00:00+00:00"
     )
@@ -88,7 +103,7 @@ def test_mark_exported_accepts_plain_mappings(store: SQLiteStateStore) -> None:
     assert state is not None and state.language == "kk" and state.first_seen == "2025-11-07T06:00:00+00:00"
 
 
-def test_lookups_by_post_and_hash_prefer_the_latest_export(store: SQLiteStateStore) -> None:
+def test_lookups_by_post_and_hash_prefer_the_latest_export(store: StateStore) -> None:
     store.mark_exported([article("https://bm.kz/old-slug/")], "2025-11-07T06:00:00+00:00")
     store.mark_exported([article("https://bm.kz/new-slug/")], "2025-11-08T06:00:00+00:00")
     store.record_seen(article("https://bm.kz/seen-only/"))
@@ -98,15 +113,15 @@ def test_lookups_by_post_and_hash_prefer_the_latest_export(store: SQLiteStateSto
     assert store.lookup_hash("a" * 64).url == "https://bm.kz/new-slug/"
 
 
-def test_lookup_ignores_tracking_parameters(store: SQLiteStateStore) -> None:
+def test_lookup_ignores_tracking_parameters(store: StateStore) -> None:
     store.mark_exported([article()], "2025-11-07T06:00:00+00:00")
     assert store.lookup(URL + "?utm_source=telegram#comments") is not None
 
 
-def test_mark_exported_is_one_transaction(store: SQLiteStateStore) -> None:
+def test_mark_exported_is_one_transaction(store: StateStore) -> None:
     good = article("https://bm.kz/good/")
-    unbindable = article("https://bm.kz/bad/", post_id=[1, 2])  # sqlite cannot store a list
-    with pytest.raises(sqlite3.Error):
+    unbindable = article("https://bm.kz/bad/", post_id=[1, 2])  # no store can keep a list
+    with pytest.raises((sqlite3.Error, TypeError)):
         store.mark_exported([good, unbindable], "2025-11-07T06:00:00+00:00")
     assert store.count() == 0
     with pytest.raises(ValueError, match="needs a url"):
@@ -114,7 +129,7 @@ def test_mark_exported_is_one_transaction(store: SQLiteStateStore) -> None:
     assert store.count() == 0
 
 
-def test_exported_and_older_than(store: SQLiteStateStore) -> None:
+def test_exported_and_older_than(store: StateStore) -> None:
     cutoff = datetime(2025, 11, 8, tzinfo=UTC)
     store.record_seen(article())
     assert not store.is_exported_and_older_than(URL, cutoff)  # seen, never exported
@@ -176,8 +191,8 @@ def test_default_and_relative_paths_go_to_the_data_folder() -> None:
 
 
 def test_unknown_scheme_is_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="no state store for redis"):
-        open_state_store("redis://localhost:6379/0")
+    with pytest.raises(ValueError, match="no state store for mongodb"):
+        open_state_store("mongodb://localhost:27017/bmkz")
 
 
 def test_one_store_per_crawler_closed_when_the_engine_stops(tmp_path: Path) -> None:

@@ -5,11 +5,12 @@
 - empty (default): SQLite file `.scrapy/bmkz_state.sqlite3` in the project's data folder;
 - `sqlite:///abs/path.db`, or a plain path (relative ones go to the data folder, like
   Scrapy's HTTPCACHE_DIR);
-- `memory:`: an in-memory SQLite database (tests).
+- `memory:`: an in-memory SQLite database (tests);
+- `redis://host:6379/0` (or `rediss://`, `?prefix=name`): RedisStateStore, shared by the
+  workers of a Redis-mode crawl (the `redis` extra).
 
-The URI scheme picks the store class in STORE_CLASSES, so a server-backed store (Redis,
-issue 7) is one more entry with a `from_uri` classmethod; pipelines and spider only see
-the StateStore protocol.
+The URI scheme picks the store class in STORE_CLASSES (each has a `from_uri` classmethod);
+pipelines and spider only see the StateStore protocol.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ DEFAULT_STATE_FILE = "bmkz_state.sqlite3"
 STORE_CLASSES: dict[str, str] = {
     "sqlite": "bmkz_crawler.state.sqlite.SQLiteStateStore",
     "memory": "bmkz_crawler.state.sqlite.SQLiteStateStore",
+    "redis": "bmkz_crawler.state.redis.RedisStateStore",
+    "rediss": "bmkz_crawler.state.redis.RedisStateStore",
 }
 _CRAWLER_ATTRIBUTE = "bmkz_state_store"
 
