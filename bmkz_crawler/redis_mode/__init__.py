@@ -47,7 +47,9 @@ class RedisMode:
         }.items():
             settings.set(name, value, priority=ADDON_PRIORITY)
         if not settings.get("BMKZ_STATE_URI"):
-            settings.set("BMKZ_STATE_URI", url, priority=ADDON_PRIORITY)
+            # settings.py sets it (empty) at project priority, which outranks "addon".
+            priority = max(settings.getpriority("BMKZ_STATE_URI") or 0, settings.getpriority("ADDONS") or 0)
+            settings.set("BMKZ_STATE_URI", url, priority=priority)
         settings["ITEM_PIPELINES"][CLAIM_PIPELINE] = CLAIM_PIPELINE_ORDER
         settings["EXTENSIONS"][WORKER_EXTENSION] = 520
         settings["SPIDER_MIDDLEWARES"][LEASE_MIDDLEWARE] = 950  # nearest the spider: sees its raw output
