@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from scrapy.http import HtmlResponse
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
@@ -111,6 +113,7 @@ def test_read_also_variants_are_not_body_text() -> None:
 
 
 def test_printed_date_is_the_weakest_source_and_is_logged(caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="bmkz_crawler")
     collector = stats()
     html = post().replace(' datetime="2025-01-02T03:04:05+05:00"', "")
     article = ArticleExtractor(collector).extract(page(html))
@@ -120,6 +123,7 @@ def test_printed_date_is_the_weakest_source_and_is_logged(caplog) -> None:
 
 
 def test_missing_required_field_is_logged(caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="bmkz_crawler")
     html = post().replace("<time", "<span").replace("</time>", "</span>").replace("2 января, 2025", "")
     article = ArticleExtractor().extract(page(html))
     assert article is not None and article.published_at is None
