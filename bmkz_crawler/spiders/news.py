@@ -16,7 +16,7 @@ a page is an article.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
@@ -166,7 +166,7 @@ class NewsSpider(Spider):
                 continue
             self.stats.inc_value("bmkz/sections")
             yield Request(url, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
-        yield from self._follow_cards(links.cards(), response)
+        yield from self._follow_cards(links.cards())
 
     def _known_home(self, url: str) -> bool:
         return canonicalize_url(url) in {canonicalize_url(home) for home in self.editions.values()}
@@ -185,24 +185,28 @@ class NewsSpider(Spider):
         if not cards:
             self.stats.inc_value("bmkz/listing/no_cards")
             logger.info("Listing without article cards: %s", response.url)
-        yield from self._follow_cards(cards, response)
+        settled = [self._settled(card.url, card.published) for card in cards]
+        yield from self._follow_cards(cards, settled)
         if cards and self.args.since and all(c.published and c.published < self.args.since for c in cards):
             self.stats.inc_value("bmkz/since/listing_stopped")
             return
-        if cards and all(self._settled(card.url, card.published) for card in cards):
-            # Everything further down this archive is older still: exported and past refresh.
+        if cards and settled[-1]:
+            # Archives list newest first: once the page's oldest card is exported and past the
+            # refresh window, the pages after it are older still. (Sitemap entries are checked
+            # one by one, so an older article never exported is still found there.)
             self.stats.inc_value("bmkz/incremental/listing_stopped")
             return
         next_page = links.next_page()
         if next_page and not self._at_article_limit():
             yield Request(next_page, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
 
-    def _follow_cards(self, cards: Iterable[Card], response: Response) -> Iterator[Request]:
-        for card in cards:
+    def _follow_cards(self, cards: list[Card], settled: list[bool] | None = None) -> Iterator[Request]:
+        settled = settled or [self._settled(card.url, card.published) for card in cards]
+        for card, known in zip(cards, settled, strict=True):
             if not self.args.in_window(card.published):
                 self.stats.inc_value("bmkz/since/card_skipped")
                 continue
-            if self._settled(card.url, card.published):
+            if known:
                 self.stats.inc_value("bmkz/incremental/known_skipped")
                 continue
             request = self.article_request(card.url, excerpt=card.excerpt)
@@ -253,7 +257,7 @@ class NewsSpider(Spider):
     def parse_feed(self, response: Response) -> Iterator[Request]:
         # An RSS description is WordPress's auto-excerpt with " […]": not the listing excerpt.
         cards = [Card(card.url, card.published) for card in feed_cards(response)]
-        yield from self._follow_cards(cards, response)
+        yield from self._follow_cards(cards)
 
     # --- incremental crawling ---------------------------------------------------------------
 
