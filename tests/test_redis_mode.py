@@ -27,7 +27,11 @@ def redis_settings(redis_server: str, prefix: str, **extra: str) -> dict[str, st
         "BMKZ_REDIS_URL": redis_server,
         "BMKZ_REDIS_PREFIX": prefix,
         "BMKZ_STATE_URI": f"{redis_server}?prefix={prefix}:state",
-        "BMKZ_REDIS_WORKER_TTL": "2",
+        "BMKZ_REDIS_WORKER_TTL": "5",  # short, for the kill test; a stalled but live process must not look dead
+        # Few slots per process, so that the shared queue fills up and both processes take from it
+        # (with 32 slots against a local mirror, the first process drains the queue as it fills).
+        "CONCURRENT_REQUESTS": "4",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
         **extra,
     }
 

@@ -36,6 +36,7 @@ class RedisWorker:
         self.frontier = frontier
         self.stats = crawler.stats
         self._heartbeat: LoopingCall | None = None
+        self._watcher: LoopingCall | None = None
         self._waiting_logged = False
 
     @classmethod
@@ -71,6 +72,7 @@ class RedisWorker:
         self.frontier.release_all()
         self._count_recovered(self.frontier.recover())
         if self.frontier.pending_queue():
+            self._watch_queue()
             raise DontCloseSpider("requests are queued in Redis")
         busy = self.frontier.others_busy()
         if busy:
@@ -78,11 +80,32 @@ class RedisWorker:
             if not self._waiting_logged:
                 logger.info("Redis mode: queue empty, waiting for %d busy worker(s): %s", len(busy), ", ".join(busy))
                 self._waiting_logged = True
+            self._watch_queue()
             raise DontCloseSpider("other workers are still handling pages")
 
+    def _watch_queue(self) -> None:
+        """While waiting, look at the shared queue twice a second and wake the engine when it has
+        requests. Scrapy itself asks an idle scheduler again only every 5 s (the engine's slot
+        heartbeat), long enough for a busy worker to take a small crawl alone. Waking it goes
+        through the engine's private `_slot.nextcall`; without it, the 5 s heartbeat remains."""
+        if self._watcher is None or not self._watcher.running:
+            self._watcher = LoopingCall(self._wake_if_queued)
+            self._watcher.start(0.5, now=False)
+
+    def _wake_if_queued(self) -> None:
+        if not self.frontier.pending_queue():
+            return
+        slot = getattr(self.crawler.engine, "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
+        if self._watcher is not None and self._watcher.running:
+            self._watcher.stop()
+
     def engine_stopped(self) -> None:
-        if self._heartbeat is not None and self._heartbeat.running:
-            self._heartbeat.stop()
+        for loop in (self._heartbeat, self._watcher):
+            if loop is not None and loop.running:
+                loop.stop()
         if self.frontier.finish():
             logger.info(
                 "Redis mode: last worker out, the shared crawl %s is complete", self.frontier.prefix.rstrip(":")
