@@ -140,3 +140,14 @@ def test_language_falls_back_to_og_locale() -> None:
     html = post(head='<meta property="og:locale" content="kk_KZ">').replace(' lang="ru-RU"', "")
     article = ArticleExtractor().extract(page(html))
     assert article is not None and article.language == "kk"
+
+
+def test_views_fall_back_to_this_articles_entry_in_a_most_read_widget() -> None:
+    widget = (
+        '<ul><li id="posts-2" class="widget widget-posts"><ul>'
+        '<li><a href="https://bm.kz/other/">Другая</a><span class="post-views">9 999 просмотров</span></li>'
+        f'<li><a href="{URL}?utm_source=top">Эта</a><span class="post-views">4\u00a0518 просмотра</span></li>'
+        "</ul></li></ul>"
+    )
+    article = ArticleExtractor().extract(page(post().replace("</body>", widget + "</body>")))
+    assert article is not None and article.views == 4518

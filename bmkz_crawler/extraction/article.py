@@ -28,6 +28,7 @@ from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 
 from bmkz_crawler.extraction.body import collect_body
+from bmkz_crawler.extraction.classindex import ClassIndex
 from bmkz_crawler.extraction.structured import ARTICLE_TYPES, StructuredData, text_values
 from bmkz_crawler.items import REQUIRED_FIELDS, Article
 from bmkz_crawler.processors import (
@@ -156,11 +157,13 @@ class ArticleExtractor:
     REST_LINK = css("link[rel='alternate'][type='application/json']")
 
     # --- the article header (scope for dates, byline, labels) -------------------------------
-    HEADER_SCOPES = (
-        css(".the-post-header"),
+    # A scope is class tokens the element must all carry (looked up in the page's ClassIndex),
+    # or a compiled selector.
+    HEADER_SCOPES: tuple[tuple[str, ...] | etree.XPath, ...] = (
+        ("the-post-header",),
         css("article[id^='post-'] .post-meta"),
-        css(".entry-header"),
-        css(".post-header"),
+        ("entry-header",),
+        ("post-header",),
     )
     HEADLINE = css("h1.post-title, h1.entry-title, h1.is-title, .the-post-header h1, article h1")
     ANY_H1 = css("h1")
@@ -172,24 +175,21 @@ class ArticleExtractor:
     CATEGORY_LABELS = css(".cat-labels a.category, .cat-labels a, a[rel~='category']")
     HEADER_VIEWS = css(".post-views, .meta-item.views, .post-view-count")
     FEATURED = css(".single-featured .featured, .single-featured, .featured-image, .post-thumbnail")
+    FEATURED_CLASSES = ("single-featured", "featured-image", "post-thumbnail")
     FEATURED_LINK = css("a.image-link, a")
     FEATURED_IMG = css("img.wp-post-image, img")
     FEATURED_CAPTION = css(".wp-caption-text, figcaption, .caption")
 
     # --- body and what follows it -----------------------------------------------------------
-    CONTENT_SCOPES = (
-        css("div.post-content.entry-content"),
-        css(".entry-content"),
-        css(".post-content"),
+    CONTENT_SCOPES: tuple[tuple[str, ...] | etree.XPath, ...] = (
+        ("post-content", "entry-content"),
+        ("entry-content",),
+        ("post-content",),
         css("[itemprop='articleBody']"),
     )
-    TAG_LINKS = (
-        # `.the-post-tags a[rel~='tag']` is a subset of `.the-post-tags a`: the union is the latter,
-        # and one class scan of the page instead of two.
-        css(".the-post-tags a"),
-        css(".post-tags a, .tags-links a, a[rel~='tag']"),
-    )
-    RELATED_BLOCK = css("section.related-posts, .related-posts")
+    TAG_CLASS = "the-post-tags"  # its links are the tags, in page order
+    LOOSE_TAG_LINKS = css(".post-tags a, .tags-links a, a[rel~='tag']")
+    RELATED_CLASS = "related-posts"
     RELATED_CARD_LINKS = css(".post-title a, h2 a, h3 a, h4 a")
     HEADINGS = css("h2, h3, h4, h5, .heading, .section-head, .block-head")
     RELATED_HEADINGS = re.compile(
@@ -197,8 +197,13 @@ class ArticleExtractor:
         r"оқуды\s+жалғастыр\w*|ұқсас\s+\w+|тақырыпқа\s+орай)\b",
         re.IGNORECASE,
     )
-    WIDGET_ENTRIES = css(".widget article, .widget li, .widget .l-post")
-    WIDGETS = css(".widget")
+    # Run inside each widget; `descendant::`, since a sidebar widget is often an `li` itself.
+    WIDGET_ENTRIES = etree.XPath(GenericTranslator().css_to_xpath("article, li, .l-post", prefix="descendant::"))
+    WIDGET_CLASS = "widget"
+    INDEXED_CLASSES = frozenset(
+        {"the-post-header", "entry-header", "post-header", "post-content", "entry-content", TAG_CLASS,
+         RELATED_CLASS, WIDGET_CLASS, *FEATURED_CLASSES}
+    )  # fmt: skip
     LINK_HREFS = etree.XPath(".//a/@href")
     SITE_NAME = "BM.KZ"
 
@@ -276,8 +281,9 @@ class _Page:
         self.url = response.url
         self.root = root
         self.data = data
-        self.header = next((found[0] for scope in extractor.HEADER_SCOPES if (found := scope(root))), None)
-        self.content = next((found[0] for scope in extractor.CONTENT_SCOPES if (found := scope(root))), None)
+        self.classes = ClassIndex(root, extractor.INDEXED_CLASSES)
+        self.header = self._first_in_scopes(extractor.HEADER_SCOPES)
+        self.content = self._first_in_scopes(extractor.CONTENT_SCOPES)
         self.canonical_url: str | None = None
         self.first_block: str | None = None
         self._featured_found: tuple[etree._Element | None] | None = None
@@ -321,6 +327,13 @@ class _Page:
             if loader.get_collected_values(name):
                 return source, len(candidates) > 1 and position == len(candidates) - 1
         return None, False
+
+    def _first_in_scopes(self, scopes: tuple[tuple[str, ...] | etree.XPath, ...]) -> etree._Element | None:
+        for scope in scopes:
+            found = self.classes.having(*scope) if isinstance(scope, tuple) else scope(self.root)
+            if found:
+                return found[0]
+        return None
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -486,10 +499,12 @@ class _Page:
         ]
 
     def tag_candidates(self) -> list[Candidate]:
-        primary, loose = self.x.TAG_LINKS
         return [
-            ("markup", lambda: self._texts(primary(self.root))),
-            ("markup_rel", lambda: self._texts(loose(self.root))),
+            (
+                "markup",
+                lambda: [self._text(a) for block in self.classes.having(self.x.TAG_CLASS) for a in block.iter("a")],
+            ),
+            ("markup_rel", lambda: self._texts(self.x.LOOSE_TAG_LINKS(self.root))),
             ("meta", lambda: self.data.all_meta("article:tag")),
             ("jsonld", lambda: text_values(self.data.article_value("keywords"))),
         ]
@@ -497,7 +512,7 @@ class _Page:
     def _featured(self) -> etree._Element | None:
         # Up to three fields ask for it, and the whole-page fallback is one of the costlier scans.
         if self._featured_found is None:
-            found = self._in_header(self.x.FEATURED) or self.x.FEATURED(self.root)
+            found = self._in_header(self.x.FEATURED) or self.classes.any_of(self.x.FEATURED_CLASSES)
             self._featured_found = (found[0] if found else None,)
         return self._featured_found[0]
 
@@ -577,11 +592,9 @@ class _Page:
         ]
 
     def _widget_entries(self) -> list[etree._Element]:
-        """WIDGET_ENTRIES of the page, in page order: the union of three descendant selectors costs
-        three scans of the whole page; found widget by widget it costs one and a few small ones."""
+        """WIDGET_ENTRIES of the page, in page order, once each (widgets may nest)."""
         entries: dict[etree._Element, None] = {}
-        for widget in self.x.WIDGETS(self.root):
-            # A widget nested in one already searched yields the same entries again: kept once.
+        for widget in self.classes.having(self.x.WIDGET_CLASS):
             entries.update(dict.fromkeys(self.x.WIDGET_ENTRIES(widget)))
         return list(entries)
 
@@ -592,7 +605,8 @@ class _Page:
             return [u for u in urls if u and canonicalize_url(u) != own]
 
         def related_section() -> list[str]:
-            return [u for block in self.x.RELATED_BLOCK(self.root) for u in links_in(block, self.x.RELATED_CARD_LINKS)]
+            blocks = self.classes.having(self.x.RELATED_CLASS)
+            return [u for block in blocks for u in links_in(block, self.x.RELATED_CARD_LINKS)]
 
         def by_heading() -> list[str]:
             for heading in self.x.HEADINGS(self.root):
