@@ -152,7 +152,6 @@ class ArticleExtractor:
     POST_ID_CLASS = re.compile(r"(?:^|\s)postid-(\d+)(?:\s|$)")
     NON_POST_BODY = re.compile(r"(?:^|\s)(?:page|page-id-\d+|archive|category|tag|home|blog|search|error404)(?:\s|$)")
     ARTICLE_ELEMENT = css("article[id^='post-']")
-    CANONICAL_HREF = etree.XPath("//link[@rel='canonical']/@href")
     SHORTLINK = css("link[rel~='shortlink']")
     REST_LINK = css("link[rel='alternate'][type='application/json']")
 
@@ -357,7 +356,7 @@ class _Page:
 
     def url_candidates(self) -> list[Candidate]:
         def canonical() -> str | None:
-            hrefs = self.x.CANONICAL_HREF(self.root)
+            hrefs = [link.get("href") for link in self.root.iter("link") if link.get("rel") == "canonical"][:1]
             if hrefs and not self._same_site_or_none(hrefs[0]):
                 self.x._inc("article/url/canonical_offsite")
                 return None

@@ -27,22 +27,22 @@ ARTICLE_TYPES = frozenset(
     }
 )
 
-_META = etree.XPath("//meta[@content]")
-_JSONLD = etree.XPath("//script[@type='application/ld+json']")
-
 
 class StructuredData:
     """The page's meta tags (by property/name/itemprop) and JSON-LD nodes."""
 
     def __init__(self, root: etree._Element) -> None:
         self.meta: dict[str, list[str]] = {}
-        for element in _META(root):
+        # iter(tag) filters in C: only <meta> and <script> elements get Python proxies.
+        for element in root.iter("meta"):
             key = element.get("property") or element.get("name") or element.get("itemprop")
-            if key:
+            if key and element.get("content") is not None:
                 self.meta.setdefault(key.strip().lower(), []).append(element.get("content", ""))
         self.nodes: list[dict[str, Any]] = []
         self.jsonld_errors = 0
-        for script in _JSONLD(root):
+        for script in root.iter("script"):
+            if (script.get("type") or "").strip().lower() != "application/ld+json":
+                continue
             text = (script.text or "").strip()
             if not text:
                 continue
