@@ -13,7 +13,8 @@ import re
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,15 +97,28 @@ def accuracy(pages: list[Page], results: list[dict[str, Any]]) -> dict[str, floa
     }
 
 
+@contextmanager
+def quiet_loggers(*names: str) -> Iterator[None]:
+    """Only errors from these loggers while measuring; their levels are restored afterwards."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def extraction_figure(truth: list[dict[str, Any]], count: int) -> dict[str, Any]:
     pages = fetch_pages(truth, count)
     # The extractor's warnings (a malformed JSON-LD block the mirror serves on purpose) are
     # counted in stats during a crawl; here they would only flood the table.
-    logging.getLogger("bmkz_crawler").setLevel(logging.ERROR)
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    extractor = ArticleExtractor()
-    ours_ms, ours_results = timed(pages, lambda page: ours(page, extractor))
-    theirs_ms, theirs_results = timed(pages, theirs)
+    with quiet_loggers("bmkz_crawler", "trafilatura"):
+        extractor = ArticleExtractor()
+        ours_ms, ours_results = timed(pages, lambda page: ours(page, extractor))
+        theirs_ms, theirs_results = timed(pages, theirs)
     return {
         "pages": len(pages),
         "mean_page_kb": round(sum(len(p.body) for p in pages) / len(pages) / 1024, 1),
