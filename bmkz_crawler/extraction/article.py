@@ -213,7 +213,7 @@ class ArticleExtractor:
 
     def is_article(self, response: TextResponse) -> bool:
         """Recognized by content (post body class, post id, article metadata), never by URL."""
-        root = response.selector.root
+        root = parse_html(response)
         return self._is_article(root, StructuredData(root))
 
     def extract(self, response: TextResponse, *, listing_excerpt: str | None = None) -> Article | None:
@@ -221,7 +221,7 @@ class ArticleExtractor:
         if not isinstance(response, HtmlResponse | TextResponse):
             self._inc("article/not_html")
             return None
-        root = response.selector.root
+        root = parse_html(response)
         if not isinstance(getattr(root, "tag", None), str):
             self._inc("article/unparseable")
             logger.warning("Page could not be parsed as HTML: %s", response.url)
@@ -624,6 +624,20 @@ def _last_segment(url: str | None) -> str:
     """The last non-empty path segment of a URL (an article's slug), or ""."""
     path = urlsplit(url).path if url else ""
     return next((segment for segment in reversed(path.split("/")) if segment), "")
+
+
+_HTML_PARSER = etree.HTMLParser(recover=True, encoding="utf-8")
+
+
+def parse_html(response: TextResponse) -> etree._Element:
+    """The page as a plain lxml tree, parsed the way parsel does (the decoded text, as UTF-8).
+
+    Not `response.selector.root`: lxml.html's element classes are chosen by a Python lookup for
+    every element the extractor touches, which was a sizeable share of extraction time. A page
+    that does not parse at all gives an empty <html/>.
+    """
+    root = etree.fromstring(response.text.encode("utf-8"), parser=_HTML_PARSER, base_url=response.url)
+    return root if root is not None else etree.fromstring(b"<html/>", parser=_HTML_PARSER)
 
 
 def extract_article(response: TextResponse, stats: Any | None = None) -> Article | None:
