@@ -1,6 +1,6 @@
 """Run the real `scrapy crawl news` (a subprocess, as a user would) against the local mirror.
 
-Politeness settings are overridden explicitly here: the mirror is ours and on loopback.
+Politeness settings are overridden explicitly (FAST_SETTINGS): the mirror is ours and on loopback.
 """
 
 from __future__ import annotations
@@ -15,18 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROJECT = Path(__file__).resolve().parents[1]
+# Politeness off, the same overrides as the benchmark: the mirror is ours and on loopback.
+from bmkz_crawler.bench.crawls import FAST_SETTINGS
 
-FAST_SETTINGS = {
-    "AUTOTHROTTLE_ENABLED": "False",
-    "DOWNLOAD_DELAY": "0",
-    "CONCURRENT_REQUESTS": "32",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
-    "BMKZ_RETRY_BACKOFF_BASE": "0.05",
-    "BMKZ_PROGRESS_INTERVAL": "0",
-    "DOWNLOAD_TIMEOUT": "10",
-    "LOG_LEVEL": "INFO",
-}
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 @dataclass

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
+
+from bmkz_crawler.processors import parse_feed_date
 
 # The fields of an item that a store records on export, in the table's column order.
 EXPORT_RECORD_FIELDS: tuple[str, ...] = ("url", "post_id", "language", "content_hash", "modified_at", "published_at")
@@ -72,3 +74,13 @@ class StateStore(Protocol):
         ...
 
     def count(self) -> int: ...
+
+
+def exported_and_older_than(known: ArticleState | None, cutoff: datetime) -> bool:
+    """The rule behind `StateStore.is_exported_and_older_than`, the same for every store."""
+    if known is None or not known.exported:
+        return False
+    published = parse_feed_date(known.published_at)
+    if cutoff.tzinfo is None:
+        cutoff = cutoff.replace(tzinfo=UTC)
+    return published is not None and published < cutoff

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from itemadapter import ItemAdapter
 
 from bmkz_crawler.processors import canonicalize_url, parse_feed_date, utc_now_iso
-from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState
+from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, exported_and_older_than
 
 DEFAULT_PREFIX = "bmkz:state"
 _FIELDS = ("url", "post_id", "language", "content_hash", "modified_at", "published_at", "first_seen", "last_exported")
@@ -89,13 +89,7 @@ class RedisStateStore:
         return self._latest(f"hash:{content_hash}")
 
     def is_exported_and_older_than(self, url: str, cutoff: datetime) -> bool:
-        known = self.lookup(url)
-        if known is None or not known.exported:
-            return False
-        published = parse_feed_date(known.published_at)
-        if cutoff.tzinfo is None:
-            cutoff = cutoff.replace(tzinfo=UTC)
-        return published is not None and published < cutoff
+        return exported_and_older_than(self.lookup(url), cutoff)
 
     def count(self) -> int:
         return int(self.client.scard(self.prefix + "urls"))

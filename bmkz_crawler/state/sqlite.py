@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
 from itemadapter import ItemAdapter
 
-from bmkz_crawler.processors import canonicalize_url, parse_feed_date, utc_now_iso
-from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState
+from bmkz_crawler.processors import canonicalize_url, utc_now_iso
+from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, exported_and_older_than
 
 MEMORY = ":memory:"
 SCHEMA_VERSION = 1
@@ -103,13 +103,7 @@ class SQLiteStateStore:
         return self._one(f"SELECT {_COLUMNS} FROM articles WHERE content_hash = ? {_LATEST_EXPORT}", (content_hash,))
 
     def is_exported_and_older_than(self, url: str, cutoff: datetime) -> bool:
-        known = self.lookup(url)
-        if known is None or not known.exported:
-            return False
-        published = parse_feed_date(known.published_at)
-        if cutoff.tzinfo is None:
-            cutoff = cutoff.replace(tzinfo=UTC)
-        return published is not None and published < cutoff
+        return exported_and_older_than(self.lookup(url), cutoff)
 
     def count(self) -> int:
         return int(self.connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
