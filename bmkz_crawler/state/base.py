@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from bmkz_crawler.processors import parse_feed_date
+from itemadapter import ItemAdapter
+
+from bmkz_crawler.processors import canonicalize_url, parse_feed_date
 
 # The fields of an item that a store records on export, in the table's column order.
 EXPORT_RECORD_FIELDS: tuple[str, ...] = ("url", "post_id", "language", "content_hash", "modified_at", "published_at")
@@ -84,3 +86,16 @@ def exported_and_older_than(known: ArticleState | None, cutoff: datetime) -> boo
     if cutoff.tzinfo is None:
         cutoff = cutoff.replace(tzinfo=UTC)
     return published is not None and published < cutoff
+
+
+def state_key(url: str) -> str:
+    """Every store keys an article by its canonical URL, whatever variant (tracking parameters...) asks."""
+    return canonicalize_url(url) or url
+
+
+def required_url(adapter: ItemAdapter) -> str:
+    """The URL an article's state is recorded under; an item without one cannot be recorded."""
+    url = adapter.get("url")
+    if not url:
+        raise ValueError(f"an article state needs a url: {dict(adapter)!r:.200}")
+    return str(url)

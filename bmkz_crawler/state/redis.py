@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from itemadapter import ItemAdapter
 
-from bmkz_crawler.processors import canonicalize_url, parse_feed_date, utc_now_iso
-from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, exported_and_older_than
+from bmkz_crawler.processors import parse_feed_date, utc_now_iso
+from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, exported_and_older_than, required_url, state_key
 
 DEFAULT_PREFIX = "bmkz:state"
 _FIELDS = ("url", "post_id", "language", "content_hash", "modified_at", "published_at", "first_seen", "last_exported")
@@ -79,7 +79,7 @@ class RedisStateStore:
     # --- reads ----------------------------------------------------------------------------------
 
     def lookup(self, url: str) -> ArticleState | None:
-        return self._state(self.client.hgetall(self._article(_key(url))))
+        return self._state(self.client.hgetall(self._article(state_key(url))))
 
     def lookup_post(self, post_id: int, language: str | None) -> ArticleState | None:
         index = f"post:{post_id}" if language is None else f"post:{post_id}:{language}"
@@ -113,7 +113,7 @@ class RedisStateStore:
 
     def record_seen(self, item: Mapping[str, Any] | Any) -> None:
         adapter = ItemAdapter(item)
-        url = _key(_required_url(adapter))
+        url = state_key(required_url(adapter))
         once: list[str] = []
         for name in ("post_id", "language", "published_at"):
             if adapter.get(name) is not None:
@@ -128,7 +128,7 @@ class RedisStateStore:
         for item in items:
             adapter = ItemAdapter(item)
             record = {name: adapter.get(name) for name in EXPORT_RECORD_FIELDS}
-            record["url"] = _key(_required_url(adapter))
+            record["url"] = state_key(required_url(adapter))
             for name, value in record.items():
                 if value is not None:
                     record[name] = _scalar(name, value)
@@ -183,15 +183,3 @@ def _scalar(name: str, value: Any) -> str:
 def _epoch(iso: str) -> float:
     parsed = parse_feed_date(iso)
     return parsed.timestamp() if parsed is not None else datetime.now(UTC).timestamp()
-
-
-def _required_url(adapter: ItemAdapter) -> str:
-    url = adapter.get("url")
-    if not url:
-        raise ValueError(f"an article state needs a url: {dict(adapter)!r:.200}")
-    return str(url)
-
-
-def _key(url: str) -> str:
-    """Keyed by the canonical URL, like the SQLite store."""
-    return canonicalize_url(url) or url

@@ -15,8 +15,8 @@ from typing import Any, Self
 
 from itemadapter import ItemAdapter
 
-from bmkz_crawler.processors import canonicalize_url, utc_now_iso
-from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, exported_and_older_than
+from bmkz_crawler.processors import utc_now_iso
+from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, exported_and_older_than, required_url, state_key
 
 MEMORY = ":memory:"
 SCHEMA_VERSION = 1
@@ -89,7 +89,7 @@ class SQLiteStateStore:
     # --- reads ----------------------------------------------------------------------------------
 
     def lookup(self, url: str) -> ArticleState | None:
-        return self._one(f"SELECT {_COLUMNS} FROM articles WHERE url = ?", (_key(url),))
+        return self._one(f"SELECT {_COLUMNS} FROM articles WHERE url = ?", (state_key(url),))
 
     def lookup_post(self, post_id: int, language: str | None) -> ArticleState | None:
         if language is None:
@@ -116,7 +116,7 @@ class SQLiteStateStore:
 
     def record_seen(self, item: Mapping[str, Any] | Any) -> None:
         adapter = ItemAdapter(item)
-        url = _key(_required_url(adapter))
+        url = state_key(required_url(adapter))
         first_seen = adapter.get("crawled_at") or utc_now_iso()
         self.connection.execute(
             "INSERT INTO articles (url, post_id, language, published_at, first_seen) VALUES (?, ?, ?, ?, ?)"
@@ -129,7 +129,7 @@ class SQLiteStateStore:
         for item in items:
             adapter = ItemAdapter(item)
             record = {name: adapter.get(name) for name in EXPORT_RECORD_FIELDS}
-            record["url"] = _key(_required_url(adapter))
+            record["url"] = state_key(required_url(adapter))
             rows.append((*record.values(), adapter.get("crawled_at") or exported_at, exported_at))
         connection = self.connection
         connection.execute("BEGIN IMMEDIATE")
@@ -145,15 +145,3 @@ class SQLiteStateStore:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
-
-
-def _required_url(adapter: ItemAdapter) -> str:
-    url = adapter.get("url")
-    if not url:
-        raise ValueError(f"an article state needs a url: {dict(adapter)!r:.200}")
-    return str(url)
-
-
-def _key(url: str) -> str:
-    """Rows are keyed by the canonical URL, whatever variant (tracking parameters...) asks."""
-    return canonicalize_url(url) or url
