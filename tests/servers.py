@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from bmkz_crawler.mirror.testing import stop_process
+
 SCRAPYD = Path(sys.executable).with_name("scrapyd")
 
 
@@ -25,15 +27,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _wait(check: object, process: subprocess.Popen[bytes], what: str, timeout: float = 30) -> None:
@@ -71,7 +64,7 @@ def running_redis(workdir: Path) -> Iterator[str]:
         _wait(ping, process, "redis-server")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @contextmanager
@@ -99,5 +92,5 @@ def running_scrapyd(workdir: Path) -> Iterator[str]:
         _wait(status, process, "scrapyd")
         yield url
     finally:
-        _stop(process)
+        stop_process(process)
         log.close()

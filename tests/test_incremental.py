@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
 from bmkz_crawler.mirror.testing import running_mirror
 from bmkz_crawler.state.lock import RunLock
 from tests.crawl import kill_when, read_jsonl, run_crawl, start_crawl
+from tests.servers import free_port
 
 SECTIONS_PER_EDITION = 8  # the header menu's sections, without "Главная"
 EDITIONS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_second_run_on_the_same_site_exports_nothing_and_fetches_little(mirror300, tmp_path: Path) -> None:

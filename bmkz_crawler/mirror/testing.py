@@ -78,15 +78,20 @@ def running_mirror(
         base_url = _wait_listening(process, timeout)
         yield MirrorHandle(base_url, truth, log, plan, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         for stream in (process.stdout, process.stderr):
             if stream:
                 stream.close()
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate a server process, and kill it if it has not gone within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_listening(process: subprocess.Popen[str], timeout: float) -> str:
