@@ -79,9 +79,18 @@ def test_json_ld_with_unexpected_shapes_does_not_crash() -> None:
     assert article.published_at == "2025-01-02T03:04:05+05:00"  # the bad JSON-LD date falls through
 
 
-def test_missing_content_block_leaves_body_empty_and_counts_it() -> None:
+def test_body_in_an_unknown_container_comes_from_a_generic_layer_and_is_counted() -> None:
     collector = stats()
-    html = post().replace("post-content entry-content", "something-else")
+    html = post("<p>Текст статьи, достаточно длинный абзац.</p>" * 12).replace("post-content entry-content", "something-else")
+    article = ArticleExtractor(collector).extract(page(html))
+    assert article is not None and article.body.startswith("Текст статьи")
+    assert collector.get_value("article/body/generic") == 1
+    assert collector.get_value("article/body/generic_example") == URL
+
+
+def test_no_body_anywhere_leaves_body_empty_and_counts_it() -> None:
+    collector = stats()
+    html = post("").replace("post-content entry-content", "something-else")
     article = ArticleExtractor(collector).extract(page(html))
     assert article is not None and article.body is None
     assert collector.get_value("article/body/missing") == 1

@@ -1,12 +1,21 @@
-"""ArticleExtractor: one BM.KZ article page -> one `Article`, with no I/O and no crawling.
+"""ArticleExtractor: one article page -> one `Article`, with no I/O and no crawling.
 
-Page knowledge lives here: which selectors the SmartMag theme uses, which metadata Yoast
-prints, and in which order the sources of each field are tried. Each field tries its sources
-strongest first (JSON-LD, then OpenGraph/`article:*` meta, then the theme's markup, then the
-printed text); the first source whose value survives the field's input processor wins. The
-winning source is counted in the stats as `article/<field>/<source>`; a required field that is
-missing or came from its weakest source is logged with the page URL, so an operator sees on
-the first run where the real site differs from what this module assumes.
+Page knowledge lives here, in layers tried strongest first for each field:
+
+1. the **site profile** chosen by what the page shows (`SmartMagYoast`: the SmartMag theme's
+   selectors and Yoast's metadata, as `../shared/site-anatomy.md` describes BM.KZ); a redesign
+   is a new profile class that subclasses the old one and overrides what changed;
+2. generic **structured data**: JSON-LD of every article type, schema.org microdata,
+   OpenGraph / `article:*` and other common meta;
+3. generic **page evidence** (`generic.py`): the main article block, `<time datetime>` inside
+   the article, visible bylines;
+4. for the body only, a generic **main-text extractor** (trafilatura, `main_text.py`).
+
+The first source whose value survives the field's input processor wins and is counted as
+`article/<field>/<source>` (sources named `generic*` and `main_text` are layers 3-4: the
+markup-changed signal). A source that raises costs that source (`article/<field>/error`),
+never the field's other sources or the article. A required field that is missing or came
+from its weakest source is logged with the page URL.
 
 The contract says which fields are defined by what the page *shows* (authors, category,
 tags): for those the markup comes first and metadata is only a fallback, or not used.
@@ -27,9 +36,11 @@ from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 
+from bmkz_crawler.extraction import generic
 from bmkz_crawler.extraction.body import collect_body
 from bmkz_crawler.extraction.classindex import ClassIndex
-from bmkz_crawler.extraction.structured import ARTICLE_TYPES, StructuredData, text_values
+from bmkz_crawler.extraction.main_text import main_text_blocks
+from bmkz_crawler.extraction.structured import ARTICLE_TYPES, StructuredData, text_values, types_of
 from bmkz_crawler.items import REQUIRED_FIELDS, Article
 from bmkz_crawler.processors import (
     canonicalize_url,
@@ -145,16 +156,47 @@ def _processor(loader_class: type[ItemLoader], field_name: str, kind: str) -> Ca
 Candidate = tuple[str, Callable[[], Any]]
 
 
-class ArticleExtractor:
-    """SmartMag + Yoast article pages of BM.KZ. A redesign gets a subclass overriding selectors."""
+class SiteProfile:
+    """What one site theme's pages look like. The base profile knows nothing: generic layers only.
+
+    A profile is chosen by what the page shows (`matches`); its selectors are class constants,
+    and a redesign subclasses the profile and overrides only what changed.
+    """
+
+    name = "generic"
+    HEADER_SCOPES: tuple[tuple[str, ...] | etree.XPath, ...] = ()
+    CONTENT_SCOPES: tuple[tuple[str, ...] | etree.XPath, ...] = ()
+    TAG_CLASS = ""
+    RELATED_CLASS = ""
+    WIDGET_CLASS = ""
+    FEATURED_CLASSES: tuple[str, ...] = ()
+    SITE_NAME: str | None = None
+
+    @classmethod
+    def indexed_classes(cls) -> frozenset[str]:
+        """Every class token the profile looks up: derived from its selectors, so overriding one works."""
+        return _indexed_classes(cls)
+
+    @classmethod
+    def matches(cls, page: _Page) -> bool:
+        """The page shows this profile's article header or content container."""
+        return page.header is not None or page.content is not None
+
+
+@cache
+def _indexed_classes(profile: type[SiteProfile]) -> frozenset[str]:
+    scopes = [s for s in (*profile.HEADER_SCOPES, *profile.CONTENT_SCOPES) if isinstance(s, tuple)]
+    tokens = {token for scope in scopes for token in scope}
+    tokens |= {profile.TAG_CLASS, profile.RELATED_CLASS, profile.WIDGET_CLASS, *profile.FEATURED_CLASSES}
+    return frozenset(t for t in tokens if t)
+
+
+class SmartMagYoast(SiteProfile):
+    """SmartMag + Yoast article pages (BM.KZ as ../shared/site-anatomy.md describes it), version 1."""
+
+    name = "smartmag_yoast"
 
     # --- what makes a page an article -------------------------------------------------------
-    POST_ID_CLASS = re.compile(r"(?:^|\s)postid-(\d+)(?:\s|$)")
-    NON_POST_BODY = re.compile(r"(?:^|\s)(?:page|page-id-\d+|archive|category|tag|home|blog|search|error404)(?:\s|$)")
-    ARTICLE_ELEMENT = css("article[id^='post-']")
-    SHORTLINK = css("link[rel~='shortlink']")
-    REST_LINK = css("link[rel='alternate'][type='application/json']")
-
     # --- the article header (scope for dates, byline, labels) -------------------------------
     # A scope is class tokens the element must all carry (looked up in the page's ClassIndex),
     # or a compiled selector.
@@ -199,22 +241,62 @@ class ArticleExtractor:
     # Run inside each widget; `descendant::`, since a sidebar widget is often an `li` itself.
     WIDGET_ENTRIES = etree.XPath(GenericTranslator().css_to_xpath("article, li, .l-post", prefix="descendant::"))
     WIDGET_CLASS = "widget"
-    INDEXED_CLASSES = frozenset(
-        {"the-post-header", "entry-header", "post-header", "post-content", "entry-content", TAG_CLASS,
-         RELATED_CLASS, WIDGET_CLASS, *FEATURED_CLASSES}
-    )  # fmt: skip
     LINK_HREFS = etree.XPath(".//a/@href")
     SITE_NAME = "BM.KZ"
 
-    def __init__(self, stats: Any | None = None) -> None:
+
+PROFILES: dict[str, type[SiteProfile]] = {SmartMagYoast.name: SmartMagYoast}
+# BMKZ_PROFILE: "auto" picks the first profile whose markup the page shows; a name forces that
+# profile; "none" uses the generic layers only.
+PROFILE_CHOICES = ("auto", "none", *PROFILES)
+NON_POST_BODY = re.compile(
+    r"(?:^|\s)(?:page|page-id-\d+|archive|category|tag|tax-[\w-]+|author|home|blog|search|error404)(?:\s|$)"
+)
+POST_ID_CLASS = re.compile(r"(?:^|\s)postid-(\d+)(?:\s|$)")
+ARTICLE_ELEMENT = css("article[id^='post-']")
+SHORTLINK = css("link[rel~='shortlink']")
+REST_LINK = css("link[rel='alternate'][type='application/json']")
+FIELD_ORDER = (
+    "url", "post_id", "language", "title", "description", "body", "published_at", "modified_at", "authors",
+    "category", "tags", "image_url", "image_caption", "dateline", "views", "related_urls",
+)  # fmt: skip
+PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "datepublished", "date", "pubdate", "publishdate",
+    "parsely-pub-date", "sailthru.date", "dc.date", "dc.date.issued", "dcterms.created", "article.published",
+)  # fmt: skip
+MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dc.date.modified", "dcterms.modified")
+MIN_MAIN_TEXT_WORDS = 15
+AUTHOR_META = ("author", "parsely-author", "sailthru.author", "dc.creator", "article:author")
+SHORTLINK = css("link[rel~='shortlink']")
+REST_LINK = css("link[rel='alternate'][type='application/json']")
+FIELD_ORDER = (
+    "url", "post_id", "language", "title", "description", "body", "published_at", "modified_at", "authors",
+    "category", "tags", "image_url", "image_caption", "dateline", "views", "related_urls",
+)  # fmt: skip
+PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "datepublished", "date", "pubdate", "publishdate",
+    "parsely-pub-date", "sailthru.date", "dc.date", "dc.date.issued", "dcterms.created", "article.published",
+)  # fmt: skip
+MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dc.date.modified", "dcterms.modified")
+MIN_MAIN_TEXT_WORDS = 15
+AUTHOR_META = ("author", "parsely-author", "sailthru.author", "dc.creator", "article:author")
+
+
+class ArticleExtractor:
+    """Pages -> Articles: recognises an article, picks a profile, fills each field layer by layer."""
+
+    def __init__(self, stats: Any | None = None, profile: str = "auto") -> None:
+        if profile not in PROFILE_CHOICES:
+            raise ValueError(f"unknown profile {profile!r} (choose from {', '.join(PROFILE_CHOICES)})")
         self.stats = stats
+        self.profile = profile
+
+    def _profiles(self) -> list[type[SiteProfile]]:
+        if self.profile == "auto":
+            return list(PROFILES.values())
+        return [] if self.profile == "none" else [PROFILES[self.profile]]
 
     # --- public API ---------------------------------------------------------------------------
-
-    def is_article(self, response: TextResponse) -> bool:
-        """Recognized by content (post body class, post id, article metadata), never by URL."""
-        root = parse_html(response)
-        return self._is_article(root, StructuredData(root))
 
     def extract(self, response: TextResponse, *, listing_excerpt: str | None = None) -> Article | None:
         """The page's Article, or None when the page is not an article (counted)."""
@@ -227,35 +309,66 @@ class ArticleExtractor:
             logger.warning("Page could not be parsed as HTML: %s", response.url)
             return None
         data = StructuredData(root)
-        if not self._is_article(root, data):
+        page = self._page(response, root, data)
+        if not self._is_article(page):
             self._inc("article/not_article")
             return None
         if data.jsonld_errors:
             self._inc("article/jsonld_malformed")
             logger.warning("Malformed JSON-LD on %s: falling back to meta tags and markup", response.url)
-        page = _Page(self, response, root, data)
+        if data.jsonld_oversized:
+            self._inc("article/jsonld_oversized")
+            logger.warning("Oversized JSON-LD block skipped on %s", response.url)
+        self._inc(f"article/profile/{page.profile.name}")
         loader = ArticleLoader()
         sources = page.fill(loader, listing_excerpt)
         article: Article = loader.load_item()
         article.word_count = count_words(article.body)
         article.content_hash = content_hash(article.title, article.body)
         article.crawled_at = utc_now_iso()
+        self._inc("article/extracted")
         self._report(response.url, sources)
         return article
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _is_article(self, root: etree._Element, data: StructuredData) -> bool:
+    def _page(self, response: TextResponse, root: etree._Element, data: StructuredData) -> _Page:
+        profiles = self._profiles()
+        tokens = frozenset().union(*(profile.indexed_classes() for profile in profiles)) if profiles else frozenset()
+        classes = ClassIndex(root, tokens)
+        for profile in profiles:
+            page = _Page(self, profile, response, root, data, classes)
+            if self.profile != "auto" or profile.matches(page):
+                return page
+        return _Page(self, SiteProfile, response, root, data, classes)
+
+    def _is_article(self, page: _Page) -> bool:
+        """Recognised by what an article page shows, never by its URL.
+
+        A WordPress single-post body class; Article-type JSON-LD or microdata naming one article;
+        `og:type=article` with a headline, a date and body text. Home, archive, tag, author and
+        static pages are refused even when Yoast marks them `og:type=article`.
+        """
+        root, data = page.root, page.data
         body = root.find("body")
         body_class = (body.get("class") or "") if body is not None else ""
-        if "single-post" in body_class.split() or self.POST_ID_CLASS.search(body_class):
+        if "single-post" in body_class.split() or POST_ID_CLASS.search(body_class):
             return True
-        if self.NON_POST_BODY.search(body_class):
+        if NON_POST_BODY.search(body_class):
             return False
+        headlines = {
+            h for node in data.nodes if types_of(node) & ARTICLE_TYPES for h in text_values(node.get("headline"))
+        }
+        if len(headlines) > 2:
+            return False  # a list of articles: a home page or an archive
+        if data.article is not None or data.microdata is not None:
+            return True
         og_article = (data.first_meta("og:type") or "").strip().lower() == "article"
-        typed = data.article is not None
-        post_element = any("type-post" in (el.get("class") or "") for el in self.ARTICLE_ELEMENT(root))
-        return (og_article and (typed or post_element)) or (typed and post_element)
+        if og_article and any("type-post" in (el.get("class") or "") for el in ARTICLE_ELEMENT(root)):
+            return True
+        if og_article and root.find(".//h1") is not None and page.main_block() is not None:
+            return page.has_date()
+        return False
 
     def _inc(self, key: str) -> None:
         if self.stats is not None:
@@ -264,6 +377,10 @@ class ArticleExtractor:
     def _report(self, url: str, sources: dict[str, tuple[str | None, bool]]) -> None:
         for field_name, (source, weakest) in sources.items():
             self._inc(f"article/{field_name}/{source or 'missing'}")
+            if source and is_generic_source(source) and self.stats is not None:
+                example_key = f"article/{field_name}/generic_example"
+                if self.stats.get_value(example_key) is None:
+                    self.stats.set_value(example_key, url)
             if field_name in REQUIRED_FIELDS:
                 if source is None:
                     logger.warning("Required field %r not found on %s", field_name, url)
@@ -271,58 +388,65 @@ class ArticleExtractor:
                     logger.warning("Field %r of %s came from its weakest source (%s)", field_name, url, source)
 
 
+def is_generic_source(source: str) -> bool:
+    """A source of the generic page-evidence or main-text layers: the markup-changed signal."""
+    return source.startswith("generic") or source == "main_text"
+
+
 class _Page:
     """One page being extracted: the field methods and their ordered candidate sources."""
 
-    def __init__(self, extractor: ArticleExtractor, response: TextResponse, root: etree._Element, data: StructuredData):
-        self.x = extractor
+    def __init__(
+        self,
+        extractor: ArticleExtractor,
+        profile: type[SiteProfile],
+        response: TextResponse,
+        root: etree._Element,
+        data: StructuredData,
+        classes: ClassIndex,
+    ):
+        self.extractor = extractor
+        self.x = profile
+        self.profile = profile
         self.response = response
         self.url = response.url
         self.root = root
         self.data = data
-        self.classes = ClassIndex(root, extractor.INDEXED_CLASSES)
-        self.header = self._first_in_scopes(extractor.HEADER_SCOPES)
-        self.content = self._first_in_scopes(extractor.CONTENT_SCOPES)
+        self.classes = classes
+        self.header = self._first_in_scopes(profile.HEADER_SCOPES)
+        self.content = self._first_in_scopes(profile.CONTENT_SCOPES)
         self.canonical_url: str | None = None
         self.first_block: str | None = None
         self._featured_found: tuple[etree._Element | None] | None = None
+        self._main_block: tuple[etree._Element | None] | None = None
+        self._region: tuple[etree._Element | None] | None = None
 
     def fill(self, loader: ArticleLoader, listing_excerpt: str | None) -> dict[str, tuple[str | None, bool]]:
-        fields: dict[str, list[Candidate]] = {
-            "url": self.url_candidates(),
-            "post_id": self.post_id_candidates(),
-            "language": self.language_candidates(),
-            "title": self.title_candidates(),
-            "description": [
-                *self.description_candidates(),
-                ("listing", lambda: listing_excerpt),
-            ],
-            "body": self.body_candidates(),
-            "published_at": self.published_candidates(),
-            "modified_at": self.modified_candidates(),
-            "authors": self.author_candidates(),
-            "category": self.category_candidates(),
-            "tags": self.tag_candidates(),
-            "image_url": self.image_candidates(),
-            "image_caption": self.caption_candidates(),
-            "dateline": [("body", lambda: dateline_city(self.first_block))],
-            "views": self.views_candidates(),
-            "related_urls": self.related_candidates(),
-        }
+        profiled = self.profile is not SiteProfile
         sources: dict[str, tuple[str | None, bool]] = {}
-        for name, candidates in fields.items():
+        for name in FIELD_ORDER:
+            candidates = list(getattr(self, f"{name}_candidates")()) if profiled else []
+            candidates += getattr(self, f"{name}_structured")() + getattr(self, f"{name}_generic")()
+            if name == "description":
+                candidates.append(("listing", lambda: listing_excerpt))
+            seen: set[str] = set()
+            candidates = [c for c in candidates if not (c[0] in seen or seen.add(c[0]))]
             sources[name] = self._first_source(loader, name, candidates)
             if name == "url":
                 self.canonical_url = loader.get_output_value("url")
         return sources
 
-    @staticmethod
-    def _first_source(loader: ArticleLoader, name: str, candidates: list[Candidate]) -> tuple[str | None, bool]:
+    def _first_source(self, loader: ArticleLoader, name: str, candidates: list[Candidate]) -> tuple[str | None, bool]:
         for position, (source, getter) in enumerate(candidates):
-            value = getter()
-            if value is None or value == "" or value == []:
+            try:
+                value = getter()
+                if value is None or value == "" or value == []:
+                    continue
+                loader.add_value(name, value)
+            except Exception as error:  # one source failing costs that source, never the article
+                self.extractor._inc(f"article/{name}/error")
+                logger.warning("Field %r source %r failed on %s: %r", name, source, self.url, error)
                 continue
-            loader.add_value(name, value)
             if loader.get_collected_values(name):
                 return source, len(candidates) > 1 and position == len(candidates) - 1
         return None, False
@@ -333,6 +457,32 @@ class _Page:
             if found:
                 return found[0]
         return None
+
+    # --- generic evidence, found once ----------------------------------------------------------
+
+    def main_block(self) -> etree._Element | None:
+        if self._main_block is None:
+            self._main_block = (generic.main_block(self.root),)
+        return self._main_block[0]
+
+    def region(self) -> etree._Element | None:
+        """The article around the body (`<article>`, microdata item, or the block's h1 container)."""
+        if self._region is None:
+            microdata = self.data.microdata
+            block = self.content if self.content is not None else self.main_block()
+            self._region = (microdata.element if microdata is not None else generic.article_region(self.root, block),)
+        return self._region[0]
+
+    def _title_text(self) -> str | None:
+        headline = self.root.find(".//h1")
+        return "".join(headline.itertext()) if headline is not None else None
+
+    def has_date(self) -> bool:
+        return bool(
+            self.data.first_meta(*PUBLISHED_META)
+            or generic.times_in(self.region())
+            or any(t.get("datetime") for t in self.root.iter("time"))
+        )
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -354,11 +504,11 @@ class _Page:
 
     # --- fields ------------------------------------------------------------------------------
 
-    def url_candidates(self) -> list[Candidate]:
+    def url_structured(self) -> list[Candidate]:
         def canonical() -> str | None:
             hrefs = [link.get("href") for link in self.root.iter("link") if link.get("rel") == "canonical"][:1]
             if hrefs and not self._same_site_or_none(hrefs[0]):
-                self.x._inc("article/url/canonical_offsite")
+                self.extractor._inc("article/url/canonical_offsite")
                 return None
             return self._same_site_or_none(hrefs[0]) if hrefs else None
 
@@ -372,28 +522,28 @@ class _Page:
             ("response", response_url),
         ]
 
-    def post_id_candidates(self) -> list[Candidate]:
+    def post_id_structured(self) -> list[Candidate]:
         def body_class() -> str | None:
             body = self.root.find("body")
-            match = self.x.POST_ID_CLASS.search(body.get("class") or "") if body is not None else None
+            match = POST_ID_CLASS.search(body.get("class") or "") if body is not None else None
             return match.group(1) if match else None
 
         def article_id() -> str | None:
-            for element in self.x.ARTICLE_ELEMENT(self.root):
+            for element in ARTICLE_ELEMENT(self.root):
                 match = re.fullmatch(r"post-(\d+)", element.get("id", ""))
                 if match:
                     return match.group(1)
             return None
 
         def shortlink() -> str | None:
-            for element in self.x.SHORTLINK(self.root):
+            for element in SHORTLINK(self.root):
                 match = re.search(r"[?&]p=(\d+)", element.get("href", ""))
                 if match:
                     return match.group(1)
             return None
 
         def rest_link() -> str | None:
-            for element in self.x.REST_LINK(self.root):
+            for element in REST_LINK(self.root):
                 match = re.search(r"/wp/v2/posts/(\d+)", element.get("href", ""))
                 if match:
                     return match.group(1)
@@ -406,7 +556,7 @@ class _Page:
             ("rest_link", rest_link),
         ]
 
-    def language_candidates(self) -> list[Candidate]:
+    def language_structured(self) -> list[Candidate]:
         return [
             ("html_lang", lambda: self.root.get("lang") or self.root.get("xml:lang")),
             ("og_locale", lambda: self.data.first_meta("og:locale")),
@@ -421,7 +571,7 @@ class _Page:
                 lambda: self._texts(self.x.HEADLINE(self.root)[:1]) or self._texts(self.x.ANY_H1(self.root)[:1]),
             ),
             ("meta", lambda: self.data.first_meta("og:title", "twitter:title")),
-            ("title_tag", lambda: self.root.findtext(".//title")),
+            ("title_tag", lambda: self._without_site_name(self.root.findtext(".//title"))),
         ]
 
     def description_candidates(self) -> list[Candidate]:
@@ -436,7 +586,7 @@ class _Page:
                 return None
             blocks, skipped = collect_body(self.content, self.url)
             if skipped:
-                self.x._inc("article/body/read_also_skipped")
+                self.extractor._inc("article/body/read_also_skipped")
             self.first_block = blocks[0] if blocks else None
             return blocks
 
@@ -450,7 +600,7 @@ class _Page:
 
         return [("markup", markup), ("jsonld", jsonld)]
 
-    def published_candidates(self) -> list[Candidate]:
+    def published_at_candidates(self) -> list[Candidate]:
         return [
             ("jsonld", lambda: (text_values(self.data.article_value("datePublished")) or [None])[0]),
             ("meta", lambda: self.data.first_meta("article:published_time", "datepublished", "date")),
@@ -461,7 +611,7 @@ class _Page:
             ("printed", lambda: self._texts(self._in_header(self.x.HEADER_DATE_TEXT)[:1])),
         ]
 
-    def modified_candidates(self) -> list[Candidate]:
+    def modified_at_candidates(self) -> list[Candidate]:
         return [
             ("jsonld", lambda: (text_values(self.data.article_value("dateModified")) or [None])[0]),
             (
@@ -476,7 +626,7 @@ class _Page:
             ),
         ]
 
-    def author_candidates(self) -> list[Candidate]:
+    def authors_candidates(self) -> list[Candidate]:
         # Only a byline shown on the page counts; metadata authors (often the organization) do not.
         def text_byline() -> list[str]:
             names = []
@@ -497,7 +647,7 @@ class _Page:
             ("meta", lambda: self.data.first_meta("article:section")),
         ]
 
-    def tag_candidates(self) -> list[Candidate]:
+    def tags_candidates(self) -> list[Candidate]:
         return [
             (
                 "markup",
@@ -515,7 +665,7 @@ class _Page:
             self._featured_found = (found[0] if found else None,)
         return self._featured_found[0]
 
-    def image_candidates(self) -> list[Candidate]:
+    def image_url_candidates(self) -> list[Candidate]:
         def jsonld() -> str | None:
             image = self.data.resolve(self.data.article_value("image"))
             if isinstance(image, list) and image:
@@ -550,7 +700,7 @@ class _Page:
             ("markup_img", featured_img),
         ]
 
-    def caption_candidates(self) -> list[Candidate]:
+    def image_caption_candidates(self) -> list[Candidate]:
         def markup() -> list[str]:
             featured = self._featured()
             return self._texts(self.x.FEATURED_CAPTION(featured)[:1]) if featured is not None else []
@@ -597,7 +747,7 @@ class _Page:
             entries.update(dict.fromkeys(self.x.WIDGET_ENTRIES(widget)))
         return list(entries)
 
-    def related_candidates(self) -> list[Candidate]:
+    def related_urls_candidates(self) -> list[Candidate]:
         def links_in(block: etree._Element, selector: etree.XPath) -> list[str]:
             own = self.canonical_url
             urls = [self._same_site_or_none(a.get("href")) for a in selector(block)]
@@ -618,6 +768,278 @@ class _Page:
             return []
 
         return [("markup", related_section), ("heading", by_heading)]
+
+    # --- layers 2-4 for every profile: structured data, then generic page evidence -------------
+    # Profile-less fields (url, post_id, language) are WordPress/HTML conventions: structured.
+
+    def url_candidates(self) -> list[Candidate]:
+        return []
+
+    def url_generic(self) -> list[Candidate]:
+        return []
+
+    def post_id_candidates(self) -> list[Candidate]:
+        return []
+
+    def post_id_generic(self) -> list[Candidate]:
+        return []
+
+    def language_candidates(self) -> list[Candidate]:
+        return []
+
+    def language_generic(self) -> list[Candidate]:
+        return []
+
+    def _microdata(self, prop: str) -> str | None:
+        microdata = self.data.microdata
+        return microdata.value(prop) if microdata is not None else None
+
+    def title_structured(self) -> list[Candidate]:
+        return [
+            ("jsonld", lambda: (text_values(self.data.article_value("headline")) or [None])[0]),
+            (
+                "meta",
+                lambda: self._without_site_name(self.data.first_meta("og:title", "twitter:title", "parsely-title")),
+            ),
+            ("microdata", lambda: self._microdata("headline")),
+        ]
+
+    def _without_site_name(self, title: str | None) -> str | None:
+        """An SEO title without the site's name after a separator (`Title - The Site`)."""
+        site = self.data.first_meta("og:site_name", "application-name")
+        return strip_site_suffix(title, site) if site else title
+
+    def title_generic(self) -> list[Candidate]:
+        def headline() -> list[str]:
+            region = self.region()
+            found = region.findall(".//h1") if region is not None else []
+            return self._texts((found or self.root.findall(".//h1"))[:1])
+
+        return [("generic", headline), ("title_tag", lambda: self._without_site_name(self.root.findtext(".//title")))]
+
+    def description_structured(self) -> list[Candidate]:
+        return [
+            ("meta", lambda: self.data.first_meta("og:description", "description", "twitter:description")),
+            ("jsonld", lambda: (text_values(self.data.article_value("description")) or [None])[0]),
+            ("microdata", lambda: self._microdata("description")),
+        ]
+
+    def description_generic(self) -> list[Candidate]:
+        return []
+
+    def _blocks_of(self, container: etree._Element | None) -> list[str] | None:
+        if container is None:
+            return None
+        blocks, skipped = collect_body(container, self.url)
+        if skipped:
+            self.extractor._inc("article/body/read_also_skipped")
+        self.first_block = blocks[0] if blocks else None
+        return blocks
+
+    def body_structured(self) -> list[Candidate]:
+        def microdata() -> list[str] | None:
+            found = self.data.microdata.elements("articleBody") if self.data.microdata is not None else []
+            return self._blocks_of(found[0]) if found else None
+
+        def jsonld() -> list[str] | None:
+            text = (text_values(self.data.article_value("articleBody")) or [None])[0]
+            if not text:
+                return None
+            blocks = [block for block in re.split(r"\n\s*\n|\r?\n", text) if block.strip()]
+            self.first_block = blocks[0] if blocks else None
+            return blocks
+
+        return [("microdata", microdata), ("jsonld", jsonld)]
+
+    def body_generic(self) -> list[Candidate]:
+        def main_text() -> list[str] | None:
+            title = normalize_text(self._title_text())
+            blocks = [b for b in main_text_blocks(self.response.text, self.url) or [] if normalize_text(b) != title]
+            if count_words(" ".join(blocks)) < MIN_MAIN_TEXT_WORDS:
+                return None  # a headline and a date are not an article's text
+            self.first_block = blocks[0] if blocks else None
+            return blocks
+
+        return [("generic", lambda: self._blocks_of(self.main_block())), ("main_text", main_text)]
+
+    def published_at_structured(self) -> list[Candidate]:
+        return [
+            ("jsonld", lambda: (text_values(self.data.article_value("datePublished")) or [None])[0]),
+            ("microdata", lambda: self._microdata("datePublished")),
+            ("meta", lambda: self.data.first_meta(*PUBLISHED_META)),
+        ]
+
+    def published_at_generic(self) -> list[Candidate]:
+        return [("generic_time", lambda: generic.times_in(self.region())[:1])]
+
+    def modified_at_structured(self) -> list[Candidate]:
+        return [
+            ("jsonld", lambda: (text_values(self.data.article_value("dateModified")) or [None])[0]),
+            ("microdata", lambda: self._microdata("dateModified")),
+            ("meta", lambda: self.data.first_meta(*MODIFIED_META)),
+        ]
+
+    def modified_at_generic(self) -> list[Candidate]:
+        return []
+
+    def authors_structured(self) -> list[Candidate]:
+        # Microdata authors are printed on the page (itemprop marks visible text); JSON-LD and meta
+        # authors count only where the byline region prints them (authors_generic).
+        def microdata() -> list[str]:
+            found = self.data.microdata.author_elements() if self.data.microdata is not None else []
+            return generic.unique(n for el in found for n in generic.split_names("".join(el.itertext())))
+
+        return [("microdata", microdata)]
+
+    def authors_generic(self) -> list[Candidate]:
+        def byline() -> list[str]:
+            body = self.content if self.content is not None else self.main_block()
+            return generic.bylines(self.region() if self.region() is not None else body, stop_before=body)
+
+        def metadata_printed() -> list[str]:
+            names = self.data.person_names(self.data.article_value("author"))
+            names += [n for key in AUTHOR_META for n in self.data.all_meta(key) if not n.startswith("http")]
+            site = {normalize_text(self.data.first_meta("og:site_name")) or "", normalize_text(self.x.SITE_NAME) or ""}
+            names = [n for n in names if normalize_text(n) not in site]
+            if not names:
+                return []
+            body = self.content if self.content is not None else self.main_block()
+            places: list[etree._Element] = []
+            if self.region() is not None:
+                places += [
+                    el for el in self.region().iter(etree.Element) if generic.BYLINE_CLASS.search(el.get("class") or "")
+                ]
+            if body is not None:
+                paragraphs = [p for p in body.iter("p")]
+                places += paragraphs[-2:]
+            return generic.printed_names(names, places)
+
+        def body_end() -> list[str]:
+            # A last body paragraph that is only an emphasized name is the byline ("<p><em>Name</em></p>").
+            body = self.content if self.content is not None else self.main_block()
+            paragraphs = [p for p in body.iter("p") if "".join(p.itertext()).strip()] if body is not None else []
+            for paragraph in paragraphs[-3:]:
+                children = [c for c in paragraph if isinstance(c.tag, str)]
+                if (
+                    len(children) == 1
+                    and children[0].tag in {"em", "i", "strong", "b"}
+                    and not (paragraph.text or "").strip()
+                    and not (children[0].tail or "").strip()
+                ):
+                    name = generic.clean_name("".join(children[0].itertext()))
+                    if name and len(name.split()) <= 3:
+                        return [name]
+            return []
+
+        return [
+            ("generic_byline", byline),
+            ("generic_metadata_printed", metadata_printed),
+            ("generic_body_end", body_end),
+        ]
+
+    def category_structured(self) -> list[Candidate]:
+        return [
+            ("jsonld", lambda: text_values(self.data.article_value("articleSection"))[:1]),
+            ("microdata", lambda: self._microdata("articleSection")),
+            ("meta", lambda: self.data.first_meta("article:section", "parsely-section")),
+        ]
+
+    def category_generic(self) -> list[Candidate]:
+        def rel_category() -> list[str]:
+            region = self.region()
+            links = (
+                [a for a in region.iter("a") if "category" in (a.get("rel") or "").split()]
+                if region is not None
+                else []
+            )
+            return self._texts(links[:1])
+
+        return [("generic", rel_category)]
+
+    def tags_structured(self) -> list[Candidate]:
+        return [
+            ("meta", lambda: self.data.all_meta("article:tag")),
+            ("jsonld", lambda: text_values(self.data.article_value("keywords"))),
+        ]
+
+    def tags_generic(self) -> list[Candidate]:
+        def rel_tag() -> list[str]:
+            region = self.region()
+            return (
+                self._texts(a for a in region.iter("a") if "tag" in (a.get("rel") or "").split())
+                if region is not None
+                else []
+            )
+
+        return [("generic", rel_tag)]
+
+    def image_url_structured(self) -> list[Candidate]:
+        def jsonld() -> str | None:
+            image = self.data.resolve(self.data.article_value("image"))
+            if isinstance(image, list) and image:
+                image = self.data.resolve(image[0])
+            values = text_values(image)
+            return self._abs(values[0]) if values else None
+
+        return [
+            ("meta", lambda: self._abs(self.data.first_meta("og:image", "og:image:url", "twitter:image"))),
+            ("jsonld", jsonld),
+            ("microdata", lambda: self._abs(self._microdata("image"))),
+        ]
+
+    def _lead_figure(self) -> etree._Element | None:
+        """The first figure of the article region that is not inside the body (the lead image)."""
+        region = self.region()
+        body = self.content if self.content is not None else self.main_block()
+        for figure in region.iter("figure") if region is not None else ():
+            if body is None or not any(ancestor is body for ancestor in figure.iterancestors()):
+                return figure
+        return None
+
+    def image_url_generic(self) -> list[Candidate]:
+        def figure_img() -> str | None:
+            figure = self._lead_figure()
+            images = list(figure.iter("img")) if figure is not None else []
+            return self._abs(images[0].get("data-src") or images[0].get("src")) if images else None
+
+        return [("generic", figure_img)]
+
+    def image_caption_structured(self) -> list[Candidate]:
+        def jsonld() -> str | None:
+            image = self.data.resolve(self.data.article_value("image"))
+            if isinstance(image, list) and image:
+                image = self.data.resolve(image[0])
+            return image.get("caption") if isinstance(image, dict) else None
+
+        return [("jsonld", jsonld)]
+
+    def image_caption_generic(self) -> list[Candidate]:
+        def figcaption() -> list[str]:
+            figure = self._lead_figure()
+            return self._texts(list(figure.iter("figcaption"))[:1]) if figure is not None else []
+
+        return [("generic", figcaption)]
+
+    def dateline_candidates(self) -> list[Candidate]:
+        return []
+
+    def dateline_structured(self) -> list[Candidate]:
+        return [("body", lambda: dateline_city(self.first_block))]
+
+    def dateline_generic(self) -> list[Candidate]:
+        return []
+
+    def views_structured(self) -> list[Candidate]:
+        return []
+
+    def views_generic(self) -> list[Candidate]:
+        return []
+
+    def related_urls_structured(self) -> list[Candidate]:
+        return []
+
+    def related_urls_generic(self) -> list[Candidate]:
+        return []
 
 
 def _last_segment(url: str | None) -> str:
@@ -640,9 +1062,4 @@ def parse_html(response: TextResponse) -> etree._Element:
     return root if root is not None else etree.fromstring(b"<html/>", parser=_HTML_PARSER)
 
 
-def extract_article(response: TextResponse, stats: Any | None = None) -> Article | None:
-    """Convenience for scripts: one page, one call."""
-    return ArticleExtractor(stats).extract(response)
-
-
-__all__ = ["ARTICLE_TYPES", "ArticleExtractor", "ArticleLoader", "extract_article"]
+__all__ = ["ARTICLE_TYPES", "PROFILES", "ArticleExtractor", "ArticleLoader", "SiteProfile", "SmartMagYoast"]

@@ -1,0 +1,223 @@
+"""Generic page evidence: what any article page shows, whatever its theme calls things.
+
+Used only where the site profile and structured data found nothing for a field: the main
+article block (the element holding most paragraph text), the `<time datetime>` inside it, and
+visible bylines (`rel=author`, `.author`/`.byline`/vcard, `Автор:`, `By ...`). Pure functions
+over an lxml tree; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml import etree
+
+from bmkz_crawler.extraction.body import SKIP_CLASSES
+from bmkz_crawler.processors import normalize_text
+
+# Where no article text or byline is: navigation, asides, footers, widgets, comments, teasers.
+FURNITURE_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "script", "style", "noscript", "template"})
+FURNITURE_CLASSES = re.compile(
+    r"(?:^|[\s_-])(?:widget\w*|sidebar\w*|related\w*|comments?\w*|menu\w*|footer\w*|teaser\w*|"
+    r"most-\w+|popular\w*|trending\w*|recommend\w*|more-from\w*|newsletter\w*|breadcrumbs?)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+PARAGRAPH_TAGS = frozenset({"p", "h2", "h3", "h4", "li", "blockquote", "pre"})
+MIN_PARAGRAPH_CHARS = 25
+MIN_MAIN_BLOCK_CHARS = 200
+SIBLING_SHARE = 0.6
+
+
+def _is_furniture(element: etree._Element, *, headers_too: bool = True) -> bool:
+    tag = element.tag
+    if not isinstance(tag, str):
+        return True
+    if tag in FURNITURE_TAGS and (headers_too or tag != "header"):
+        return True
+    classes = element.get("class") or ""
+    return bool(classes and (FURNITURE_CLASSES.search(classes) or SKIP_CLASSES.search(classes)))
+
+
+def _inside_furniture(element: etree._Element, stop: etree._Element | None = None, *, headers_too: bool = True) -> bool:
+    for ancestor in element.iterancestors():
+        if ancestor is stop:
+            return False
+        if ancestor.tag in {"body", "html"}:
+            return False
+        if ancestor.tag == "article" and stop is None:
+            continue
+        if _is_furniture(ancestor, headers_too=headers_too):
+            return True
+    return False
+
+
+def main_block(root: etree._Element) -> etree._Element | None:
+    """The element holding the article's paragraphs: most paragraph text, parent-weighted.
+
+    Readability's rule: each paragraph's text counts fully for its parent and half for its
+    grandparent, so a container of many paragraphs beats the page wrapper around it. Paragraphs
+    inside navigation, asides, footers, widgets and comment blocks do not count.
+    """
+    body = root.find("body")
+    if body is None:
+        return None
+    scores: dict[etree._Element, float] = {}
+    text_under: dict[etree._Element, float] = {}
+    for paragraph in body.iter(*PARAGRAPH_TAGS):
+        text = normalize_text("".join(paragraph.itertext())) or ""
+        if len(text) < MIN_PARAGRAPH_CHARS or _inside_furniture(paragraph, headers_too=False):
+            continue
+        weight = len(text) * (1.0 if paragraph.tag in {"p", "blockquote", "pre"} else 0.5)
+        parent = paragraph.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0.0) + weight
+        grandparent = parent.getparent()
+        if grandparent is not None:
+            scores[grandparent] = scores.get(grandparent, 0.0) + weight / 2
+        for ancestor in paragraph.iterancestors():
+            text_under[ancestor] = text_under.get(ancestor, 0.0) + weight
+    if not scores:
+        return None
+    best, score = max(scores.items(), key=lambda item: item[1])
+    if score < MIN_MAIN_BLOCK_CHARS:
+        return None
+    # Text split over sibling sections (one per paragraph group): climb while the parent holds
+    # much more article text than the block alone.
+    while (parent := best.getparent()) is not None and parent.tag not in {"body", "html"}:
+        if text_under.get(best, 0.0) >= SIBLING_SHARE * text_under.get(parent, 0.0):
+            break
+        best = parent
+    return best
+
+
+def article_region(root: etree._Element, block: etree._Element | None) -> etree._Element | None:
+    """The element around the article: its `<article>`, or the block's container holding an h1."""
+    if block is None:
+        articles = [a for a in root.iter("article") if a.find(".//h1") is not None]
+        return articles[0] if len(articles) == 1 else None
+    for ancestor in [block, *block.iterancestors()]:
+        if ancestor.tag == "article" or (ancestor.get("itemscope") is not None and ancestor.get("itemtype")):
+            return ancestor
+    for ancestor in block.iterancestors():
+        if ancestor.tag == "body":
+            return None
+        if ancestor.find(".//h1") is not None:
+            return ancestor
+    return None
+
+
+def times_in(region: etree._Element | None) -> list[str]:
+    """`datetime` of the `<time>` elements of the article region, outside its furniture."""
+    if region is None:
+        return []
+    return [
+        time.get("datetime")
+        for time in region.iter("time")
+        if time.get("datetime") and not _inside_furniture(time, region, headers_too=False)
+    ]
+
+
+# --- bylines -----------------------------------------------------------------------------
+
+BYLINE_CLASS = re.compile(r"author|byline|vcard|\bfn\b", re.IGNORECASE)
+NOT_A_NAME_CLASS = re.compile(
+    r"avatar|bio|image|img|photo|desc|about|title__|label|more|social|date|time", re.IGNORECASE
+)
+BYLINE_PREFIX = re.compile(
+    r"^\s*(?:(?:written\s+)?by|von|text|texte|par|por|автор(?:ы)?|текст|авторлар|авторы\s+материала)\b\s*[:\-–—]?\s*",
+    re.IGNORECASE,
+)
+BYLINE_LABEL = re.compile(r"^\s*(?:Автор|Авторы|Авторлар|Author|Authors|By)\s*:\s*(?P<names>.+)$", re.IGNORECASE)
+NAME_SEPARATORS = re.compile(r"\s*(?:,|;|\s&\s|\s(?:and|und|и|et|y|және)\s)\s*", re.IGNORECASE)
+AUTHOR_HREF = re.compile(r"/(?:author|authors|autor|autoren|avtor|avtory|people|profile|journalist)s?/", re.IGNORECASE)
+
+
+def clean_name(text: str | None) -> str | None:
+    """A byline's text as a name, or None when it does not look like one."""
+    name = normalize_text(text)
+    if not name:
+        return None
+    name = BYLINE_PREFIX.sub("", name).strip(" |·•-–—:,")
+    if not name or len(name) > 60 or len(name.split()) > 6:
+        return None
+    if re.search(r"\d|https?:|@|©", name) or not re.search(r"[^\W\d_]", name):
+        return None
+    return name
+
+
+def split_names(text: str | None) -> list[str]:
+    text = normalize_text(text)
+    if not text:
+        return []
+    text = BYLINE_PREFIX.sub("", text)
+    return [name for name in (clean_name(part) for part in NAME_SEPARATORS.split(text)) if name]
+
+
+def _is_byline_element(element: etree._Element) -> bool:
+    rel = (element.get("rel") or "").split()
+    if "author" in rel or "author" in (element.get("itemprop") or "").split():
+        return True
+    classes = element.get("class") or ""
+    return bool(classes and BYLINE_CLASS.search(classes) and not NOT_A_NAME_CLASS.search(classes))
+
+
+def bylines(region: etree._Element | None, stop_before: etree._Element | None = None) -> list[str]:
+    """Names of the first byline shown in the article region, outside furniture and the body.
+
+    The first byline element in document order wins; its author links (or name parts) give one
+    name each, else its text is split at commas and "and"s. Text bylines (`Автор: ...`) count too.
+    """
+    if region is None:
+        return []
+    for element in region.iter(etree.Element):
+        if element is stop_before:
+            break
+        if not _is_byline_element(element) or _inside_furniture(element, region, headers_too=False):
+            continue
+        names = _names_in(element)
+        if names:
+            return names
+    for element in region.iter("p", "span", "div", "em", "strong"):
+        if element is stop_before:
+            break
+        text = normalize_text("".join(element.itertext())) or ""
+        match = BYLINE_LABEL.match(text) if len(text) < 120 else None
+        if match and not _inside_furniture(element, region, headers_too=False):
+            names = split_names(match["names"])
+            if names:
+                return names
+    return []
+
+
+def _names_in(element: etree._Element) -> list[str]:
+    links = [
+        a for a in element.iter("a") if "author" in (a.get("rel") or "") or AUTHOR_HREF.search(a.get("href") or "")
+    ]
+    if element.tag == "a":
+        links = [element]
+    if links:
+        return unique(name for a in links for name in [clean_name("".join(a.itertext()))] if name)
+    parts = [child for child in element.iter(etree.Element) if child is not element and _is_byline_element(child)]
+    if len(parts) > 1:
+        return unique(name for part in parts for name in split_names("".join(part.itertext())))
+    return split_names("".join(element.itertext()))
+
+
+def printed_names(names: Iterable[str], elements: Iterable[etree._Element]) -> list[str]:
+    """Of the given (metadata) names, those printed as the whole text of one of the elements."""
+    wanted = {normalize_text(n).casefold(): normalize_text(n) for n in names if normalize_text(n)}
+    found = []
+    for element in elements:
+        for candidate in (element, *element.iterdescendants()):
+            if not isinstance(candidate.tag, str):
+                continue
+            text = clean_name("".join(candidate.itertext()))
+            if text and text.casefold() in wanted:
+                found.append(wanted[text.casefold()])
+    return unique(found)
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
