@@ -88,3 +88,64 @@ class StatsFile:
         stats = self.crawler.stats.get_stats()
         with open(self.path, "w", encoding="utf-8") as handle:
             json.dump(stats, handle, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+
+
+# Fields whose winning layer tells whether the site's markup is still the one the profile knows.
+DRIFT_FIELDS = ("title", "body", "published_at", "authors", "category", "tags", "image_url")
+MARKUP_DRIFT_STAT = "bmkz/markup_drift"
+
+
+def markup_drift(stats: dict[str, Any], threshold: float) -> list[str]:
+    """One line per field that most articles took from a generic layer: the markup-changed signal.
+
+    Sources named `generic*` and `main_text` are the generic page-evidence and main-text layers
+    (extraction/article.py); their share is taken of the articles the extractor returned.
+    """
+    extracted = int(stats.get("article/extracted") or 0)
+    lines = []
+    for field_name in DRIFT_FIELDS if extracted else ():
+        prefix = f"article/{field_name}/"
+        generic = sum(
+            int(value)
+            for key, value in stats.items()
+            if key.startswith(prefix)
+            and isinstance(value, int)
+            and (key[len(prefix) :].startswith("generic") or key[len(prefix) :] == "main_text")
+        )
+        if generic and generic / extracted > threshold:
+            example = stats.get(f"{prefix}generic_example", "")
+            lines.append(
+                f"{field_name} from a generic layer on {generic / extracted:.0%}"
+                f" ({generic}/{extracted}), e.g. {example}"
+            )
+    return lines
+
+
+class MarkupDriftWarning:
+    """At the end of a run, one warning when most articles' field came from a generic layer.
+
+    That is how a redesign of the site shows: the profile's selectors stop matching and the
+    generic layers take over. The lines are also kept in the `bmkz/markup_drift` stat, which
+    `scrapy cron` prints in its summary.
+    """
+
+    def __init__(self, crawler: Crawler, threshold: float) -> None:
+        self.crawler = crawler
+        self.threshold = threshold
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        threshold = crawler.settings.getfloat("BMKZ_MARKUP_DRIFT_SHARE", 0.5)
+        if not 0 < threshold <= 1:
+            raise ValueError(f"BMKZ_MARKUP_DRIFT_SHARE must be in (0, 1], not {threshold}")
+        extension = cls(crawler, threshold)
+        # Registered before StatsFile (EXTENSIONS order), so the stats file holds the drift line too.
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.crawler.stats
+        lines = markup_drift(stats.get_stats(), self.threshold)
+        if lines:
+            stats.set_value(MARKUP_DRIFT_STAT, "; ".join(lines))
+            logger.warning("Site markup changed? %s", "; ".join(lines))

@@ -54,8 +54,14 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES: dict[str, int] = {}
 EXTENSIONS = {
     "bmkz_crawler.extensions.CrawlProgress": 500,
+    "bmkz_crawler.extensions.MarkupDriftWarning": 505,
     "bmkz_crawler.extensions.StatsFile": 510,
 }
+# Which site profile reads article pages: "auto" (the first whose markup the page shows),
+# a profile name ("smartmag_yoast") to force it, or "none" for the generic layers only.
+BMKZ_PROFILE = "auto"
+# Warn at the end of a run when more than this share of articles took a field from a generic layer.
+BMKZ_MARKUP_DRIFT_SHARE = 0.5
 # Write the final crawl stats as JSON to this file (empty: off).
 BMKZ_STATS_FILE = ""
 

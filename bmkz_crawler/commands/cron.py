@@ -169,6 +169,9 @@ class CrawlOutcome:
             _line("marked exported", self.value("bmkz/exported_marked")),
         ]
         lines += [f"  {'feed':<16}{items:>7}  {uri}" for uri, items in self.feeds]
+        drift = self.stats.get("bmkz/markup_drift")
+        if drift:
+            lines.append(f"  {'markup changed?':<16}{drift}")
         failures = self.failures()
         lines.append(f"  {'result':<16}FAILED: {'; '.join(failures)}" if failures else f"  {'result':<16}OK")
         return "\n".join(lines)

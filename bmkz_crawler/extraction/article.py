@@ -286,8 +286,9 @@ class ArticleExtractor:
     """Pages -> Articles: recognises an article, picks a profile, fills each field layer by layer."""
 
     def __init__(self, stats: Any | None = None, profile: str = "auto") -> None:
-        if profile not in PROFILE_CHOICES:
-            raise ValueError(f"unknown profile {profile!r} (choose from {', '.join(PROFILE_CHOICES)})")
+        choices = ("auto", "none", *PROFILES)  # read now: a profile registered after import counts
+        if profile not in choices:
+            raise ValueError(f"unknown profile {profile!r} (choose from {', '.join(choices)})")
         self.stats = stats
         self.profile = profile
 
@@ -894,7 +895,7 @@ class _Page:
     def authors_generic(self) -> list[Candidate]:
         def byline() -> list[str]:
             body = self.content if self.content is not None else self.main_block()
-            return generic.bylines(self.region() if self.region() is not None else body, stop_before=body)
+            return generic.bylines(self.region() if self.region() is not None else body, body=body)
 
         def metadata_printed() -> list[str]:
             names = self.data.person_names(self.data.article_value("author"))

@@ -27,6 +27,7 @@ PARAGRAPH_TAGS = frozenset({"p", "h2", "h3", "h4", "li", "blockquote", "pre"})
 MIN_PARAGRAPH_CHARS = 25
 MIN_MAIN_BLOCK_CHARS = 200
 SIBLING_SHARE = 0.6
+MIN_MAIN_BLOCK_PARAGRAPHS = 3
 
 
 def _is_furniture(element: etree._Element, *, headers_too: bool = True) -> bool:
@@ -64,6 +65,7 @@ def main_block(root: etree._Element) -> etree._Element | None:
         return None
     scores: dict[etree._Element, float] = {}
     text_under: dict[etree._Element, float] = {}
+    paragraphs_under: dict[etree._Element, int] = {}
     for paragraph in body.iter(*PARAGRAPH_TAGS):
         text = normalize_text("".join(paragraph.itertext())) or ""
         if len(text) < MIN_PARAGRAPH_CHARS or _inside_furniture(paragraph, headers_too=False):
@@ -78,15 +80,17 @@ def main_block(root: etree._Element) -> etree._Element | None:
             scores[grandparent] = scores.get(grandparent, 0.0) + weight / 2
         for ancestor in paragraph.iterancestors():
             text_under[ancestor] = text_under.get(ancestor, 0.0) + weight
+            paragraphs_under[ancestor] = paragraphs_under.get(ancestor, 0) + 1
     if not scores:
         return None
     best, score = max(scores.items(), key=lambda item: item[1])
     if score < MIN_MAIN_BLOCK_CHARS:
         return None
-    # Text split over sibling sections (one per paragraph group): climb while the parent holds
-    # much more article text than the block alone.
+    # Text split over sibling sections (a wrapper per paragraph): climb through wrappers while
+    # the block holds too few paragraphs or much less text than its parent.
     while (parent := best.getparent()) is not None and parent.tag not in {"body", "html"}:
-        if text_under.get(best, 0.0) >= SIBLING_SHARE * text_under.get(parent, 0.0):
+        few = paragraphs_under.get(best, 0) < MIN_MAIN_BLOCK_PARAGRAPHS
+        if not few and text_under.get(best, 0.0) >= SIBLING_SHARE * text_under.get(parent, 0.0):
             break
         best = parent
     return best
@@ -163,25 +167,27 @@ def _is_byline_element(element: etree._Element) -> bool:
     return bool(classes and BYLINE_CLASS.search(classes) and not NOT_A_NAME_CLASS.search(classes))
 
 
-def bylines(region: etree._Element | None, stop_before: etree._Element | None = None) -> list[str]:
+def bylines(region: etree._Element | None, body: etree._Element | None = None) -> list[str]:
     """Names of the first byline shown in the article region, outside furniture and the body.
 
-    The first byline element in document order wins; its author links (or name parts) give one
-    name each, else its text is split at commas and "and"s. Text bylines (`Автор: ...`) count too.
+    The first byline element in document order wins (before or after the body, not inside
+    it); its author links (or name parts) give one name each, else its text is split at commas
+    and "and"s. Text bylines (`Автор: ...`) count too.
     """
     if region is None:
         return []
+    inside_body = set(body.iter()) if body is not None else set()
     for element in region.iter(etree.Element):
-        if element is stop_before:
-            break
+        if element in inside_body:
+            continue
         if not _is_byline_element(element) or _inside_furniture(element, region, headers_too=False):
             continue
         names = _names_in(element)
         if names:
             return names
     for element in region.iter("p", "span", "div", "em", "strong"):
-        if element is stop_before:
-            break
+        if element in inside_body:
+            continue
         text = normalize_text("".join(element.itertext())) or ""
         match = BYLINE_LABEL.match(text) if len(text) < 120 else None
         if match and not _inside_furniture(element, region, headers_too=False):

@@ -29,6 +29,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from bmkz_crawler.extraction import ArticleExtractor
+from bmkz_crawler.extraction.article import PROFILE_CHOICES
 from bmkz_crawler.extraction.links import (
     Card,
     PageLinks,
@@ -84,6 +85,9 @@ class NewsSpider(Spider):
             raise ValueError(f"BMKZ_BASE_URL must be an absolute http(s) URL, not {base!r}")
         spider.base_url = canonicalize_url(base)
         spider.site_urls = [spider.base_url]
+        spider.profile = crawler.settings.get("BMKZ_PROFILE") or "auto"
+        if spider.profile not in PROFILE_CHOICES:
+            raise ValueError(f"BMKZ_PROFILE must be one of {', '.join(PROFILE_CHOICES)}, not {spider.profile!r}")
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         refresh_days = crawler.settings.getfloat("BMKZ_REFRESH_DAYS", 2.0)
         spider.refresh_cutoff = datetime.now(UTC) - timedelta(days=refresh_days)
@@ -104,7 +108,7 @@ class NewsSpider(Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         # Built here, not in from_crawler: the crawler's stats exist only once the crawl starts.
-        self.extractor = ArticleExtractor(self.crawler.stats)
+        self.extractor = ArticleExtractor(self.crawler.stats, profile=self.profile)
         if self.args.mode == "incremental":
             from bmkz_crawler.state import state_store_for
 

@@ -1,0 +1,175 @@
+"""The extraction layers: profile choice, generic fallbacks, field isolation, hostile metadata."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from scrapy.http import HtmlResponse
+from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.test import get_crawler
+
+from bmkz_crawler.extensions import markup_drift
+from bmkz_crawler.extraction import ArticleExtractor
+from bmkz_crawler.extraction.article import PROFILES, SmartMagYoast, _Page
+from bmkz_crawler.extraction.generic import clean_name, split_names
+
+URL = "https://bm.kz/some-article/"
+TEXT = "<p>Первый абзац статьи, в нём достаточно слов для настоящего текста.</p>" * 6
+
+
+def stats() -> MemoryStatsCollector:
+    return MemoryStatsCollector(get_crawler())
+
+
+def page(html: str, url: str = URL) -> HtmlResponse:
+    return HtmlResponse(url=url, body=html.encode("utf-8"), encoding="utf-8")
+
+
+def smartmag(body: str = TEXT, head: str = "", extra: str = "") -> str:
+    return (
+        f'<html lang="ru-RU"><head>{head}</head><body class="single single-post postid-7">'
+        '<article id="post-7" class="post type-post"><div class="the-post-header">'
+        '<h1 class="is-title post-title">Заголовок</h1>'
+        '<span class="meta-item post-author"><a rel="author" href="/author/a/">Алия Сапарова</a></span>'
+        '<time class="post-date" datetime="2025-01-02T03:04:05+05:00">2 января, 2025</time></div>'
+        f'<div class="post-content entry-content">{body}</div>{extra}</article></body></html>'
+    )
+
+
+def test_smartmag_page_is_read_by_its_profile_and_counted() -> None:
+    collector = stats()
+    article = ArticleExtractor(collector).extract(page(smartmag()))
+    assert article is not None and article.authors == ["Алия Сапарова"]
+    assert collector.get_value("article/profile/smartmag_yoast") == 1
+    assert collector.get_value("article/body/markup") == 1
+
+
+def test_profile_none_reads_the_same_page_through_generic_layers() -> None:
+    collector = stats()
+    article = ArticleExtractor(collector, profile="none").extract(page(smartmag()))
+    assert article is not None and article.body.startswith("Первый абзац")
+    assert article.authors == ["Алия Сапарова"]
+    assert collector.get_value("article/profile/generic") == 1
+    assert collector.get_value("article/body/generic") == 1
+
+
+def test_unknown_profile_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown profile"):
+        ArticleExtractor(profile="wordpress-2030")
+
+
+def test_a_profile_subclass_that_overrides_class_selectors_just_works() -> None:
+    class Redesign(SmartMagYoast):
+        name = "smartmag_yoast_v2"
+        TAG_CLASS = "post-tags-v2"
+        RELATED_CLASS = "more-posts"
+        WIDGET_CLASS = "sidebar-box"
+        CONTENT_SCOPES = (("article-text",),)
+
+    html = smartmag(extra='<div class="post-tags-v2"><a href="/tag/x/">Тег</a></div>').replace(
+        "post-content entry-content", "article-text"
+    )
+    extractor = ArticleExtractor()
+    PROFILES[Redesign.name] = Redesign
+    try:
+        article = ArticleExtractor(profile=Redesign.name).extract(page(html))
+    finally:
+        del PROFILES[Redesign.name]
+    assert article is not None and article.tags == ["Тег"] and article.body.startswith("Первый абзац")
+    assert extractor.profile == "auto"
+
+
+def test_an_exception_in_one_field_costs_that_source_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: _Page) -> list:
+        def explode() -> None:
+            raise RuntimeError("selector blew up")
+
+        return [("markup", explode)]
+
+    monkeypatch.setattr(_Page, "tags_candidates", broken)
+    monkeypatch.setattr(_Page, "authors_candidates", broken)
+    collector = stats()
+    article = ArticleExtractor(collector).extract(page(smartmag()))
+    assert article is not None and article.title == "Заголовок" and article.body
+    assert article.authors == ["Алия Сапарова"]  # the generic byline layer still reads it
+    assert collector.get_value("article/tags/error") == 1
+    assert collector.get_value("article/authors/error") == 1
+
+
+def test_json_ld_nested_100000_deep_costs_that_block_only() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    collector = stats()
+    head = f'<script type="application/ld+json">{deep}</script>'
+    article = ArticleExtractor(collector).extract(page(smartmag(head=head)))
+    assert article is not None and article.title == "Заголовок"
+    assert collector.get_value("article/jsonld_malformed") == 1
+
+
+def test_json_ld_of_9_mb_is_skipped_and_counted() -> None:
+    huge = json.dumps({"@type": "NewsArticle", "headline": "x" * 9_000_000})
+    collector = stats()
+    article = ArticleExtractor(collector).extract(
+        page(smartmag(head=f'<script type="application/ld+json">{huge}</script>'))
+    )
+    assert article is not None and article.title == "Заголовок"
+    assert collector.get_value("article/jsonld_oversized") == 1
+
+
+def test_an_organization_named_only_in_json_ld_is_never_an_author() -> None:
+    graph = {"@type": "NewsArticle", "headline": "Заголовок", "datePublished": "2025-01-02T00:00:00+00:00",
+             "author": {"@type": "Organization", "name": "Редакция BM.KZ"}}  # fmt: skip
+    html = (
+        f'<html lang="ru"><head><script type="application/ld+json">{json.dumps(graph)}</script></head>'
+        f"<body><article><h1>Заголовок</h1><div>{TEXT}</div><p>Редакция BM.KZ</p></article></body></html>"
+    )
+    article = ArticleExtractor().extract(page(html))
+    assert article is not None and article.authors == []
+
+
+def test_a_json_ld_person_printed_in_the_byline_region_counts() -> None:
+    graph = {"@type": "Article", "headline": "Заголовок", "datePublished": "2025-01-02T00:00:00+00:00",
+             "author": [{"@type": "Person", "name": "Иван Петров"}]}  # fmt: skip
+    html = (
+        f'<html lang="kk-KZ"><head><script type="application/ld+json">{json.dumps(graph)}</script></head>'
+        f'<body><article><h1>Заголовок</h1><div class="meta"><span class="writer">Иван Петров</span></div>'
+        f"<div>{TEXT}<p>Иван Петров</p></div></article></body></html>"
+    )
+    collector = stats()
+    article = ArticleExtractor(collector).extract(page(html))
+    assert article is not None and article.authors == ["Иван Петров"] and article.language == "kk"
+    assert collector.get_value("article/authors/generic_metadata_printed") == 1
+
+
+def test_home_page_with_many_article_nodes_is_not_an_article() -> None:
+    nodes = [{"@type": "NewsArticle", "headline": f"Новость {i}"} for i in range(5)]
+    html = f'<html><head><script type="application/ld+json">{json.dumps(nodes)}</script></head><body><h1>Главная</h1>{TEXT}</body></html>'
+    assert ArticleExtractor().extract(page(html)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Автор: Алия Сапарова", ["Алия Сапарова"]),
+        ("By Jane Roe and John Doe", ["Jane Roe", "John Doe"]),
+        ("Авторы: Иван Петров, Алия Сапарова", ["Иван Петров", "Алия Сапарова"]),
+        ("7 ноября 2025", []),
+    ],
+)
+def test_byline_text_is_split_into_names(text: str, names: list[str]) -> None:
+    assert split_names(text) == names
+
+
+def test_clean_name_refuses_what_is_not_a_name() -> None:
+    assert clean_name("https://bm.kz/author/a/") is None
+    assert clean_name("Все новости этого автора за последние несколько лет на сайте") is None
+
+
+def test_markup_drift_names_the_field_its_share_and_an_example(caplog: pytest.LogCaptureFixture) -> None:
+    counts = {"article/extracted": 10, "article/body/generic": 7, "article/body/markup": 3,
+              "article/body/generic_example": URL, "article/title/jsonld": 10}  # fmt: skip
+    lines = markup_drift(counts, 0.5)
+    assert lines == [f"body from a generic layer on 70% (7/10), e.g. {URL}"]
+    assert markup_drift({**counts, "article/body/generic": 4}, 0.5) == []
+    logging.getLogger(__name__).info("%s", lines)
