@@ -1,7 +1,9 @@
 """The benchmark run: starts the mirrors, measures the five figures, prints a table, writes JSON.
 
 `--quick` is the same run at a much smaller scale (a minute or so): for trying the command,
-not for the README's figures.
+not for the README's figures. `--real-pages DIR` adds the real-pages part (ours and trafilatura
+on a folder of real pages with their suites' expectations, `bmkz_crawler.bench.real_pages`);
+`--only real-pages` runs that part alone, without starting any mirror.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from bmkz_crawler.bench.crawls import crawl_fetch_only, crawl_news
 from bmkz_crawler.bench.extraction import extraction_figure
 from bmkz_crawler.bench.incremental import incremental_figure
+from bmkz_crawler.bench.real_pages import real_pages_figure, real_pages_table
 from bmkz_crawler.mirror import bench as mirror_bench
 from bmkz_crawler.mirror.app import MirrorApp
 from bmkz_crawler.mirror.model import MirrorSite
@@ -221,18 +224,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--quick", action="store_true", help="a much smaller run (about a minute)")
     parser.add_argument("--keep", type=Path, help="keep crawl logs, feeds and request logs in this folder")
+    parser.add_argument(
+        "--real-pages", type=Path, metavar="DIR", help="also score both extractors on this folder of real pages"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("all", "real-pages"),
+        default="all",
+        help="`real-pages`: only the real-pages part (needs --real-pages; starts no mirror)",
+    )
     args = parser.parse_args(argv)
+    if args.only == "real-pages" and args.real_pages is None:
+        parser.error("--only real-pages needs --real-pages DIR")
+    if args.real_pages is not None and not (args.real_pages / "manifest.jsonl").is_file():
+        # Checked before the mirror runs, which take minutes, not after them.
+        parser.error(f"{args.real_pages} has no manifest.jsonl")
     scale = QUICK if args.quick else FULL
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    if args.keep:
+    if args.only == "real-pages":
+        results: dict[str, Any] = {"machine": machine()}
+    elif args.keep:
         results = run(scale, args.keep, log)
     else:
         with tempfile.TemporaryDirectory(prefix="bmkz-bench-") as tmp:
             results = run(scale, Path(tmp), log)
-    print(table(results))
+    if args.real_pages is not None:
+        # After the crawls, so the mirrors' figures are measured on an otherwise idle machine.
+        log(f"[R] ArticleExtractor and trafilatura on the real pages of {args.real_pages}")
+        results["real_pages"] = real_pages_figure(args.real_pages)
+    if args.only == "all":
+        print(table(results))
+    if "real_pages" in results:
+        if args.only == "all":
+            print()
+        print(real_pages_table(results["real_pages"]))
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0

@@ -33,11 +33,12 @@ class ClassIndex:
 
     def having(self, *tokens: str) -> list[etree._Element]:
         """Elements that carry every one of the tokens (like `.a.b`)."""
+        # A token nobody indexed finds nothing (a profile subclass may name classes of its own).
         first, *rest = tokens
-        others = [set(self._by_token[t]) for t in rest]
-        return [el for el in self._by_token[first] if all(el in other for other in others)]
+        others = [set(self._by_token.get(t, ())) for t in rest]
+        return [el for el in self._by_token.get(first, ()) if all(el in other for other in others)]
 
     def any_of(self, tokens: Iterable[str]) -> list[etree._Element]:
         """Elements carrying any of the tokens (like `.a, .b`), in document order, once each."""
-        found = {el for token in tokens for el in self._by_token[token]}
+        found = {el for token in tokens for el in self._by_token.get(token, ())}
         return sorted(found, key=self._position.__getitem__)

@@ -18,9 +18,11 @@ from bmkz_crawler.processors import normalize_text
 
 # Where no article text or byline is: navigation, asides, footers, widgets, comments, teasers.
 FURNITURE_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "script", "style", "noscript", "template"})
-FURNITURE_CLASSES = re.compile(
-    r"(?:^|[\s_-])(?:widget\w*|sidebar\w*|related\w*|comments?\w*|menu\w*|footer\w*|teaser\w*|"
-    r"most-\w+|popular\w*|trending\w*|recommend\w*|more-from\w*|newsletter\w*|breadcrumbs?)(?:$|[\s_-])",
+# Matched per class token, at its end (`site-footer`, `td-sidebar`) or as a `widget*` prefix, so a
+# layout wrapper such as `cs-sidebar-enabled` around the whole page is not taken for a sidebar.
+FURNITURE_TOKEN = re.compile(
+    r"(?:^|.*[_-])(?:sidebar|related|comments?|menu|footer|teasers?|popular|trending|recommended|newsletter|"
+    r"breadcrumbs?|most-read|most-popular)$|^widget",
     re.IGNORECASE,
 )
 PARAGRAPH_TAGS = frozenset({"p", "h2", "h3", "h4", "li", "blockquote", "pre"})
@@ -37,7 +39,9 @@ def _is_furniture(element: etree._Element, *, headers_too: bool = True) -> bool:
     if tag in FURNITURE_TAGS and (headers_too or tag != "header"):
         return True
     classes = element.get("class") or ""
-    return bool(classes and (FURNITURE_CLASSES.search(classes) or SKIP_CLASSES.search(classes)))
+    if not classes:
+        return False
+    return bool(SKIP_CLASSES.search(classes)) or any(FURNITURE_TOKEN.match(token) for token in classes.split())
 
 
 def _inside_furniture(element: etree._Element, stop: etree._Element | None = None, *, headers_too: bool = True) -> bool:
