@@ -275,7 +275,7 @@ PUBLISHED_META = (
 )  # fmt: skip
 MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dc.date.modified", "dcterms.modified")
 MIN_MAIN_TEXT_WORDS = 15
-MAIN_BLOCK_AGREEMENT = 0.9  # token F1 between the main block and trafilatura's text
+MAIN_BLOCK_AGREEMENT = 0.95  # token F1 between the main block and trafilatura's text
 _TOKEN = re.compile(r"\w+")
 
 
