@@ -275,18 +275,21 @@ PUBLISHED_META = (
 )  # fmt: skip
 MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dc.date.modified", "dcterms.modified")
 MIN_MAIN_TEXT_WORDS = 15
-MAIN_BLOCK_AGREEMENT = 0.95  # token F1 between the main block and trafilatura's text
+# The main block agrees with trafilatura when nearly all its words are in trafilatura's text (it
+# holds no furniture trafilatura dropped) and it has most of trafilatura's words (it is not a
+# fragment). Recall is looser: the block rightly leaves out "read also" lines trafilatura keeps.
+MAIN_BLOCK_PRECISION = 0.9
+MAIN_BLOCK_RECALL = 0.85
 _TOKEN = re.compile(r"\w+")
 
 
-def token_f1(text: str, reference: str) -> float:
-    """Bag-of-words F1 of two texts (lowercased word tokens)."""
+def token_overlap(text: str, reference: str) -> tuple[float, float]:
+    """Bag-of-words precision and recall of a text against a reference (lowercased word tokens)."""
     got, want = Counter(_TOKEN.findall(text.lower())), Counter(_TOKEN.findall(reference.lower()))
     overlap = sum((got & want).values())
     if not overlap:
-        return 0.0
-    precision, recall = overlap / sum(got.values()), overlap / sum(want.values())
-    return 2 * precision * recall / (precision + recall)
+        return 0.0, 0.0
+    return overlap / sum(got.values()), overlap / sum(want.values())
 
 
 AUTHOR_META = ("author", "parsely-author", "sailthru.author", "dc.creator", "article:author")
@@ -884,8 +887,10 @@ class _Page:
             if not blocks:
                 return None
             reference = main_text()
-            if reference and token_f1(" ".join(blocks), " ".join(reference)) < MAIN_BLOCK_AGREEMENT:
-                return None
+            if reference:
+                precision, recall = token_overlap(" ".join(blocks), " ".join(reference))
+                if precision < MAIN_BLOCK_PRECISION or recall < MAIN_BLOCK_RECALL:
+                    return None
             return blocks
 
         def main_text_body() -> list[str] | None:

@@ -25,6 +25,9 @@ FURNITURE_TOKEN = re.compile(
     r"breadcrumbs?|most-read|most-popular)$|^widget",
     re.IGNORECASE,
 )
+LAYOUT_MODIFIER = re.compile(
+    r"^(?:has|is|no|with|left|right)[-_]|[-_](?:enabled|disabled|layout|float)$", re.IGNORECASE
+)
 PARAGRAPH_TAGS = frozenset({"p", "h2", "h3", "h4", "li", "blockquote", "pre"})
 MIN_PARAGRAPH_CHARS = 25
 MIN_MAIN_BLOCK_CHARS = 200
@@ -41,7 +44,12 @@ def _is_furniture(element: etree._Element, *, headers_too: bool = True) -> bool:
     classes = element.get("class") or ""
     if not classes:
         return False
-    return bool(SKIP_CLASSES.search(classes)) or any(FURNITURE_TOKEN.match(token) for token in classes.split())
+    # Layout modifiers (`has-share-float`, `right-sidebar`, `cs-sidebar-enabled`) describe the
+    # wrapper's layout, not what it holds.
+    tokens = [t for t in classes.split() if not LAYOUT_MODIFIER.search(t)]
+    if not tokens:
+        return False
+    return bool(SKIP_CLASSES.search(" ".join(tokens))) or any(FURNITURE_TOKEN.match(token) for token in tokens)
 
 
 def _inside_furniture(element: etree._Element, stop: etree._Element | None = None, *, headers_too: bool = True) -> bool:
