@@ -20,7 +20,8 @@ def utc_iso(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat()
 
 
-def _head(chrome: Chrome, meta: ArticleMeta, content: Content, url: str, *, amp: bool) -> str:
+def yoast_head(chrome: Chrome, meta: ArticleMeta, content: Content, url: str, *, amp: bool) -> str:
+    """The article's head tags as Yoast SEO prints them: the same whatever the theme."""
     edition, base = chrome.edition, chrome.base
     title = esc(meta.title)
     parts = [
@@ -233,5 +234,5 @@ def render_article(chrome: Chrome, meta: ArticleMeta, content: Content, *, amp: 
         f"post-template-default single single-post postid-{meta.post_id} single-format-standard right-sidebar"
         + (" amp-mode" if amp else "")
     )
-    head = _head(chrome, meta, content, url, amp=amp)
+    head = yoast_head(chrome, meta, content, url, amp=amp)
     return chrome.page(head=head, body_class=body_class, crumb=normalize_text(meta.title), main=main)

@@ -51,7 +51,15 @@ class Chrome:
             (section.name, f"{self.home_url}category/{section.slug}/") for section in edition.sections
         ]
         self.menu_items = menu_items
-        self.social = (
+        # built once, in this order: each part may use the ones before it
+        self.social = self._social()
+        self.top_bar = self._top_bar()
+        self.header = self._header()
+        self.sidebar = self._sidebar()
+        self.footer = self._footer()
+
+    def _social(self) -> str:
+        return (
             '<div class="spc-social-block spc-social">'
             + "".join(
                 f'<a href="{url}" class="link {css}" target="_blank" rel="nofollow noopener">{name}</a>'
@@ -59,10 +67,6 @@ class Chrome:
             )
             + "</div>"
         )
-        self.top_bar = self._top_bar()
-        self.header = self._header()
-        self.sidebar = self._sidebar()
-        self.footer = self._footer()
 
     def menu(self, css: str) -> str:
         items = "\n".join(

@@ -75,7 +75,8 @@ def pagination(url: str, current: int, last: int) -> str:
     return '<nav class="main-pagination pagination-numbers" data-type="numbers">' + "\n".join(parts) + "</nav>"
 
 
-def _listing_head(chrome: Chrome, title: str, url: str, *, og_type: str = "website") -> str:
+def listing_head(chrome: Chrome, title: str, url: str, *, og_type: str = "website") -> str:
+    """Yoast's head tags of a listing or static page: the same whatever the theme."""
     return (
         f"<title>{esc(title)} - {SITE_NAME}</title>\n"
         f'<meta name="robots" content="index, follow">\n<link rel="canonical" href="{url}">\n'
@@ -98,7 +99,7 @@ def render_home(chrome: Chrome, count: int = 15) -> str:
     )
     title = chrome.edition.home_name
     return chrome.page(
-        head=_listing_head(chrome, title, chrome.home_url), body_class="home blog right-sidebar", crumb=None, main=main
+        head=listing_head(chrome, title, chrome.home_url), body_class="home blog right-sidebar", crumb=None, main=main
     )
 
 
@@ -119,7 +120,7 @@ def render_listing(chrome: Chrome, listing: Listing, number: int) -> str:
         f"\n{cards}\n</div></div></section>\n{pagination(url, number, listing.pages())}"
     )
     return chrome.page(
-        head=_listing_head(chrome, listing.name, page_url) + feed, body_class=body_class, crumb=listing.name, main=main
+        head=listing_head(chrome, listing.name, page_url) + feed, body_class=body_class, crumb=listing.name, main=main
     )
 
 
@@ -132,7 +133,7 @@ def render_static(chrome: Chrome, page: StaticPage) -> str:
         f'<div class="post-content entry-content"><p>{esc(page.text)}</p></div></div>'
     )
     return chrome.page(
-        head=_listing_head(chrome, page.title, url, og_type="article")
+        head=listing_head(chrome, page.title, url, og_type="article")
         + '\n<meta property="article:modified_time" content="2024-03-01T06:00:00+00:00">',
         body_class=f"page-template-default page page-id-{page.page_id} right-sidebar",
         crumb=page.title,
