@@ -1,8 +1,9 @@
 """An offline, deterministic mirror of BM.KZ served on loopback (issue 3).
 
 The site is generated from (seed, number of articles): `model` holds per-article metadata,
-`content` generates bodies on demand, `render_*` write the SmartMag/Yoast markup, `app`
-routes a request to a reply, `server` serves it with Twisted, `faults` injects failures,
-`truth` gives the Article each article page should yield. `testing.running_mirror` starts
-it for tests, `bench` measures its pages per second.
+`content` generates bodies on demand, `render_*` write the SmartMag/Yoast markup (or, with
+`theme="newsroom"`, the made-up theme of `render_newsroom`; see `themes`), `app` routes a
+request to a reply, `server` serves it with Twisted, `faults` injects failures, `truth`
+gives the Article each article page should yield. `testing.running_mirror` starts it for
+tests, `bench` measures its pages per second.
 """

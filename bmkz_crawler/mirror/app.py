@@ -1,7 +1,8 @@
 """Routing: a request target in, a `Reply` out. No networking, so tests can call it directly.
 
 The URL layout is WordPress's: the Russian edition at the root, the Kazakh one under /kz/.
-Successful pages are rendered on demand and kept in a small LRU cache keyed by path.
+Successful pages are rendered on demand and kept in a small LRU cache keyed by path. The
+`theme` decides the HTML markup only (`themes`): every URL answers the same way in each.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from bmkz_crawler.mirror.content import build_content
 from bmkz_crawler.mirror.editions import EDITIONS, KK, RU, Edition
 from bmkz_crawler.mirror.faults import Faults
 from bmkz_crawler.mirror.model import MirrorSite
-from bmkz_crawler.mirror.render_article import render_article
 from bmkz_crawler.mirror.render_chrome import Chrome
-from bmkz_crawler.mirror.render_lists import render_home, render_listing, render_not_found, render_static
+from bmkz_crawler.mirror.themes import DEFAULT_THEME, get_theme
 
 HTML = "text/html; charset=UTF-8"
 XML = "application/xml; charset=UTF-8"
@@ -49,15 +49,23 @@ class Reply:
 
 
 class MirrorApp:
-    def __init__(self, site: MirrorSite, base: str, faults: Faults | None = None, cache_size: int = 1024) -> None:
+    def __init__(
+        self,
+        site: MirrorSite,
+        base: str,
+        faults: Faults | None = None,
+        cache_size: int = 1024,
+        theme: str = DEFAULT_THEME,
+    ) -> None:
         self.site = site
         self.base = base
         self.faults = faults or Faults(site, enabled=False)
-        self.chrome = {edition.lang: Chrome(site, edition, base) for edition in EDITIONS}
+        self.theme = get_theme(theme)
+        self.chrome: dict[str, Chrome] = {edition.lang: self.theme.chrome(site, edition, base) for edition in EDITIONS}
         self.cache: OrderedDict[str, Reply] = OrderedDict()
         self.cache_size = cache_size
         self.not_found = {
-            edition.lang: Reply(404, render_not_found(self.chrome[edition.lang]).encode()) for edition in EDITIONS
+            edition.lang: Reply(404, self.theme.not_found(self.chrome[edition.lang]).encode()) for edition in EDITIONS
         }
 
     # --- entry point -------------------------------------------------------------------------
@@ -134,7 +142,7 @@ class MirrorApp:
     def _render(self, edition: Edition, rest: str) -> Reply | None:
         site, chrome = self.site, self.chrome[edition.lang]
         if rest == "":
-            return Reply(200, render_home(chrome).encode())
+            return Reply(200, self.theme.home(chrome).encode())
         if rest.endswith(".xml"):
             return self._sitemap(edition, rest)
         if rest == "feed/":
@@ -154,19 +162,19 @@ class MirrorApp:
         if index is not None and rest in (f"{segments[0]}/", f"{segments[0]}/amp/"):
             meta = site.articles[index]
             amp = rest.endswith("/amp/")
-            document = render_article(chrome, meta, build_content(site, meta, self.base), amp=amp)
+            document = self.theme.article(chrome, meta, build_content(site, meta, self.base), amp=amp)
             return self._article_reply(meta.path, document, amp=amp)
         for page in edition.static_pages:
             if rest == f"{page.slug}/":
-                return Reply(200, render_static(chrome, page).encode())
+                return Reply(200, self.theme.static(chrome, page).encode())
         return None
 
     def _article_reply(self, article_path: str, document: str, *, amp: bool) -> Reply:
         fault = None if amp else self._article_fault(article_path)
         if fault == fault_kinds.TRUNCATED:
-            document = fault_kinds.truncate(document)
+            document = fault_kinds.truncate(document, self.theme.body_start)
         elif fault == fault_kinds.BROKEN_MARKUP:
-            document = fault_kinds.break_markup(document)
+            document = fault_kinds.break_markup(document, self.theme.body_start)
         elif fault == fault_kinds.WRONG_CHARSET:
             return Reply(200, fault_kinds.declare_wrong_charset(document).encode(), "text/html; charset=windows-1251")
         return Reply(200, document.encode())
@@ -176,7 +184,7 @@ class MirrorApp:
         if listing is None:
             return None
         if rest == "":
-            return Reply(200, render_listing(chrome, listing, 1).encode())
+            return Reply(200, self.theme.listing(chrome, listing, 1).encode())
         if rest == "feed/" and listing.kind == "category":
             url = f"{self.base}{listing.path}feed/"
             title = f"{chrome.edition.feed_title} » {listing.name}"
@@ -191,7 +199,7 @@ class MirrorApp:
             return self._redirect(listing.path, 301)
         if not 1 < number <= listing.pages():
             return None  # past the last page: WordPress answers 404
-        return Reply(200, render_listing(chrome, listing, number).encode())
+        return Reply(200, self.theme.listing(chrome, listing, number).encode())
 
     def _sitemap(self, edition: Edition, name: str) -> Reply | None:
         if name == "sitemap_index.xml":

@@ -1,4 +1,4 @@
-"""Command line: `python -m bmkz_crawler.mirror --port 8765 --articles 2000 [...]`."""
+"""Command line: `python -m bmkz_crawler.mirror --port 8765 --articles 2000 [--theme newsroom] [...]`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from bmkz_crawler.mirror.app import MirrorApp
 from bmkz_crawler.mirror.faults import MISSING, REDIRECT_LOOP, FaultConfig, Faults
 from bmkz_crawler.mirror.model import MirrorSite
+from bmkz_crawler.mirror.themes import DEFAULT_THEME, THEMES
 from bmkz_crawler.mirror.truth import iter_truth, write_truth
 
 
@@ -21,6 +22,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--articles", type=int, default=2000, help="articles across both editions")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--theme",
+        choices=sorted(THEMES),
+        default=DEFAULT_THEME,
+        help="HTML markup of the pages; URLs, sitemaps, feeds, faults and truth are the same (default: %(default)s)",
+    )
     parser.add_argument("--faults", action="store_true", help="inject faults (off by default)")
     parser.add_argument("--truth", type=Path, help="write the expected Article of every article page (JSONL)")
     parser.add_argument("--request-log", type=Path, help="log every request as `METHOD PATH STATUS`")
@@ -61,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     site = MirrorSite(args.seed, args.articles)
     faults = Faults(site, fault_config(args), enabled=args.faults)
     request_log = args.request_log.open("w", encoding="utf-8", buffering=1) if args.request_log else None
-    _, app = listen(lambda base: MirrorApp(site, base, faults), args.port, args.host, request_log)
+    _, app = listen(lambda base: MirrorApp(site, base, faults, theme=args.theme), args.port, args.host, request_log)
     if args.truth:
         unreachable = [path for path, kind in faults.article_faults.items() if kind in (MISSING, REDIRECT_LOOP)]
         write_truth(iter_truth(site, app.base, exclude=unreachable), args.truth)

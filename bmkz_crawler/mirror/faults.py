@@ -129,24 +129,26 @@ class Faults:
 
 # --- page transformations -------------------------------------------------------------------
 
-_BODY_START = 'entry-content content-spacious">'
+# Where SmartMag's body container start tag ends (each theme names its own place:
+# `themes.Theme.body_start`); in every theme the container ends at the next "\n</div>\n".
+BODY_START = 'entry-content content-spacious">'
 
 
-def truncate(document: str) -> str:
+def truncate(document: str, body_start: str = BODY_START) -> str:
     """Cut the page in the middle of the article body, as a crashed PHP worker leaves it."""
-    start = document.find(_BODY_START)
+    start = document.find(body_start)
     end = document.find("\n</div>\n", start)
     if start < 0 or end < 0:
         return document[: len(document) // 2]
-    return document[: start + len(_BODY_START) + (end - start) // 2]
+    return document[: start + len(body_start) + (end - start) // 2]
 
 
 _OPTIONAL_END = re.compile(r"</(?:p|li)>")
 
 
-def break_markup(document: str) -> str:
+def break_markup(document: str, body_start: str = BODY_START) -> str:
     """Leave out optional end tags in the body and the article's own end tag."""
-    start = document.find(_BODY_START)
+    start = document.find(body_start)
     end = document.find("\n</div>\n", start)
     if start < 0 or end < 0:
         return document

@@ -59,18 +59,20 @@ def running_mirror(
     extra_args: Sequence[str] = (),
     timeout: float = 60.0,
     write_truth: bool = True,
+    theme: str = "smartmag",
 ) -> Iterator[MirrorHandle]:
     """Run `python -m bmkz_crawler.mirror --port 0 ...` until the block exits.
 
     The truth file, request log and fault plan go to `tmp_path`; `write_truth=False` skips the
     truth (generating every body takes a few seconds for tens of thousands of articles).
+    `theme` is the pages' markup (`--theme`: "smartmag" or "newsroom"); the truth is the same.
     """
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
     truth, log, plan = tmp_path / "truth.jsonl", tmp_path / "requests.log", tmp_path / "fault-plan.json"
     command = [
         sys.executable, "-m", "bmkz_crawler.mirror", "--port", "0", "--articles", str(articles),
-        "--seed", str(seed), "--request-log", str(log), "--fault-plan", str(plan),
+        "--seed", str(seed), "--theme", theme, "--request-log", str(log), "--fault-plan", str(plan),
         *(["--truth", str(truth)] if write_truth else []), *(["--faults"] if faults else []), *extra_args,
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")

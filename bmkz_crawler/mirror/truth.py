@@ -2,6 +2,9 @@
 
 Derived fields go through `bmkz_crawler.processors`, the same rules the crawler applies, so
 each rule is defined once. All fields but `crawled_at` and `change` are given.
+
+The truth does not depend on the theme the pages are rendered in (`themes`): every theme shows
+each field as SmartMag does, so one truth serves them all (tests/test_mirror_theme.py).
 """
 
 from __future__ import annotations
