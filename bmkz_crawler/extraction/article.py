@@ -40,6 +40,7 @@ from scrapy.http import HtmlResponse, TextResponse
 from bmkz_crawler.extraction import generic
 from bmkz_crawler.extraction.body import collect_body
 from bmkz_crawler.extraction.classindex import ClassIndex
+from bmkz_crawler.extraction.generic import unique
 from bmkz_crawler.extraction.main_text import main_text_blocks
 from bmkz_crawler.extraction.structured import ARTICLE_TYPES, StructuredData, text_values, types_of
 from bmkz_crawler.items import REQUIRED_FIELDS, Article
@@ -65,11 +66,6 @@ logger = logging.getLogger(__name__)
 def css(selector: str) -> etree.XPath:
     """A CSS selector compiled once to an lxml XPath (relative to the element it is run on)."""
     return etree.XPath(GenericTranslator().css_to_xpath(selector, prefix="descendant-or-self::"))
-
-
-def unique(values: Iterable[Any]) -> list[Any]:
-    """Values in first-seen order, without repeats."""
-    return list(dict.fromkeys(v for v in values if v not in (None, "")))
 
 
 def clean_image_url(value: str | None) -> str | None:
@@ -439,8 +435,9 @@ class _Page:
         profiled = self.profile is not SiteProfile
         sources: dict[str, tuple[str | None, bool]] = {}
         for name in FIELD_ORDER:
-            candidates = list(getattr(self, f"{name}_candidates")()) if profiled else []
-            candidates += getattr(self, f"{name}_structured")() + getattr(self, f"{name}_generic")()
+            # A field has up to three candidate lists: the profile's, structured data's, generic evidence's.
+            candidates = self._layer(name, "candidates") if profiled else []
+            candidates += self._layer(name, "structured") + self._layer(name, "generic")
             if name == "description":
                 candidates.append(("listing", lambda: listing_excerpt))
             seen: set[str] = set()
@@ -449,6 +446,10 @@ class _Page:
             if name == "url":
                 self.canonical_url = loader.get_output_value("url")
         return sources
+
+    def _layer(self, field_name: str, layer: str) -> list[Candidate]:
+        method = getattr(self, f"{field_name}_{layer}", None)
+        return list(method()) if method is not None else []
 
     def _first_source(self, loader: ArticleLoader, name: str, candidates: list[Candidate]) -> tuple[str | None, bool]:
         for position, (source, getter) in enumerate(candidates):
@@ -479,11 +480,15 @@ class _Page:
             self._main_block = (generic.main_block(self.root),)
         return self._main_block[0]
 
+    def body_container(self) -> etree._Element | None:
+        """The article text's element: the profile's content block, else the generic main block."""
+        return self.content if self.content is not None else self.main_block()
+
     def region(self) -> etree._Element | None:
         """The article around the body (`<article>`, microdata item, or the block's h1 container)."""
         if self._region is None:
             microdata = self.data.microdata
-            block = self.content if self.content is not None else self.main_block()
+            block = self.body_container()
             self._region = (microdata.element if microdata is not None else generic.article_region(self.root, block),)
         return self._region[0]
 
@@ -579,7 +584,7 @@ class _Page:
 
     def title_candidates(self) -> list[Candidate]:
         return [
-            ("jsonld", lambda: (text_values(self.data.article_value("headline")) or [None])[0]),
+            ("jsonld", lambda: self._jsonld_first("headline")),
             (
                 "markup",
                 lambda: self._texts(self.x.HEADLINE(self.root)[:1]) or self._texts(self.x.ANY_H1(self.root)[:1]),
@@ -591,32 +596,15 @@ class _Page:
     def description_candidates(self) -> list[Candidate]:
         return [
             ("meta", lambda: self.data.first_meta("og:description", "description", "twitter:description")),
-            ("jsonld", lambda: (text_values(self.data.article_value("description")) or [None])[0]),
+            ("jsonld", lambda: self._jsonld_first("description")),
         ]
 
     def body_candidates(self) -> list[Candidate]:
-        def markup() -> list[str] | None:
-            if self.content is None:
-                return None
-            blocks, skipped = collect_body(self.content, self.url)
-            if skipped:
-                self.extractor._inc("article/body/read_also_skipped")
-            self.first_block = blocks[0] if blocks else None
-            return blocks
-
-        def jsonld() -> list[str] | None:
-            text = (text_values(self.data.article_value("articleBody")) or [None])[0]
-            if not text:
-                return None
-            blocks = [block for block in re.split(r"\n\s*\n|\r?\n", text) if block.strip()]
-            self.first_block = blocks[0] if blocks else None
-            return blocks
-
-        return [("markup", markup), ("jsonld", jsonld)]
+        return [("markup", lambda: self._blocks_of(self.content)), ("jsonld", self._jsonld_body)]
 
     def published_at_candidates(self) -> list[Candidate]:
         return [
-            ("jsonld", lambda: (text_values(self.data.article_value("datePublished")) or [None])[0]),
+            ("jsonld", lambda: self._jsonld_first("datePublished")),
             ("meta", lambda: self.data.first_meta("article:published_time", "datepublished", "date")),
             (
                 "markup",
@@ -627,7 +615,7 @@ class _Page:
 
     def modified_at_candidates(self) -> list[Candidate]:
         return [
-            ("jsonld", lambda: (text_values(self.data.article_value("dateModified")) or [None])[0]),
+            ("jsonld", lambda: self._jsonld_first("dateModified")),
             (
                 "meta",
                 lambda: self.data.first_meta("article:modified_time", "og:updated_time", "datemodified"),
@@ -680,13 +668,6 @@ class _Page:
         return self._featured_found[0]
 
     def image_url_candidates(self) -> list[Candidate]:
-        def jsonld() -> str | None:
-            image = self.data.resolve(self.data.article_value("image"))
-            if isinstance(image, list) and image:
-                image = self.data.resolve(image[0])
-            values = text_values(image)
-            return self._abs(values[0]) if values else None
-
         def featured_link() -> str | None:
             featured = self._featured()
             if featured is None:
@@ -709,7 +690,7 @@ class _Page:
 
         return [
             ("meta", lambda: self._abs(self.data.first_meta("og:image", "og:image:url", "twitter:image"))),
-            ("jsonld", jsonld),
+            ("jsonld", self._jsonld_image_url),
             ("markup_link", featured_link),
             ("markup_img", featured_img),
         ]
@@ -719,13 +700,7 @@ class _Page:
             featured = self._featured()
             return self._texts(self.x.FEATURED_CAPTION(featured)[:1]) if featured is not None else []
 
-        def jsonld() -> str | None:
-            image = self.data.resolve(self.data.article_value("image"))
-            if isinstance(image, list) and image:
-                image = self.data.resolve(image[0])
-            return image.get("caption") if isinstance(image, dict) else None
-
-        return [("markup", markup), ("jsonld", jsonld)]
+        return [("markup", markup), ("jsonld", self._jsonld_image_caption)]
 
     def views_candidates(self) -> list[Candidate]:
         def widget() -> str | None:
@@ -784,25 +759,33 @@ class _Page:
         return [("markup", related_section), ("heading", by_heading)]
 
     # --- layers 2-4 for every profile: structured data, then generic page evidence -------------
-    # Profile-less fields (url, post_id, language) are WordPress/HTML conventions: structured.
+    # Profile-less fields (url, post_id, language, dateline) are WordPress/HTML conventions:
+    # structured. A field with no candidates in a layer has no method for it (`_layer`).
 
-    def url_candidates(self) -> list[Candidate]:
-        return []
+    def _jsonld_first(self, key: str) -> str | None:
+        return (text_values(self.data.article_value(key)) or [None])[0]
 
-    def url_generic(self) -> list[Candidate]:
-        return []
+    def _jsonld_body(self) -> list[str] | None:
+        text = self._jsonld_first("articleBody")
+        if not text:
+            return None
+        blocks = [block for block in re.split(r"\n\s*\n|\r?\n", text) if block.strip()]
+        self.first_block = blocks[0] if blocks else None
+        return blocks
 
-    def post_id_candidates(self) -> list[Candidate]:
-        return []
+    def _jsonld_image(self) -> Any:
+        image = self.data.resolve(self.data.article_value("image"))
+        if isinstance(image, list) and image:
+            image = self.data.resolve(image[0])
+        return image
 
-    def post_id_generic(self) -> list[Candidate]:
-        return []
+    def _jsonld_image_url(self) -> str | None:
+        values = text_values(self._jsonld_image())
+        return self._abs(values[0]) if values else None
 
-    def language_candidates(self) -> list[Candidate]:
-        return []
-
-    def language_generic(self) -> list[Candidate]:
-        return []
+    def _jsonld_image_caption(self) -> str | None:
+        image = self._jsonld_image()
+        return image.get("caption") if isinstance(image, dict) else None
 
     def _microdata(self, prop: str) -> str | None:
         microdata = self.data.microdata
@@ -810,7 +793,7 @@ class _Page:
 
     def title_structured(self) -> list[Candidate]:
         return [
-            ("jsonld", lambda: (text_values(self.data.article_value("headline")) or [None])[0]),
+            ("jsonld", lambda: self._jsonld_first("headline")),
             (
                 "meta",
                 lambda: self._without_site_name(self.data.first_meta("og:title", "twitter:title", "parsely-title")),
@@ -834,12 +817,9 @@ class _Page:
     def description_structured(self) -> list[Candidate]:
         return [
             ("meta", lambda: self.data.first_meta("og:description", "description", "twitter:description")),
-            ("jsonld", lambda: (text_values(self.data.article_value("description")) or [None])[0]),
+            ("jsonld", lambda: self._jsonld_first("description")),
             ("microdata", lambda: self._microdata("description")),
         ]
-
-    def description_generic(self) -> list[Candidate]:
-        return []
 
     def _blocks_of(self, container: etree._Element | None) -> list[str] | None:
         if container is None:
@@ -855,15 +835,7 @@ class _Page:
             found = self.data.microdata.elements("articleBody") if self.data.microdata is not None else []
             return self._blocks_of(found[0]) if found else None
 
-        def jsonld() -> list[str] | None:
-            text = (text_values(self.data.article_value("articleBody")) or [None])[0]
-            if not text:
-                return None
-            blocks = [block for block in re.split(r"\n\s*\n|\r?\n", text) if block.strip()]
-            self.first_block = blocks[0] if blocks else None
-            return blocks
-
-        return [("microdata", microdata), ("jsonld", jsonld)]
+        return [("microdata", microdata), ("jsonld", self._jsonld_body)]
 
     def body_generic(self) -> list[Candidate]:
         """The main block's text where trafilatura agrees with it, else trafilatura's text.
@@ -902,7 +874,7 @@ class _Page:
 
     def published_at_structured(self) -> list[Candidate]:
         return [
-            ("jsonld", lambda: (text_values(self.data.article_value("datePublished")) or [None])[0]),
+            ("jsonld", lambda: self._jsonld_first("datePublished")),
             ("microdata", lambda: self._microdata("datePublished")),
             ("meta", lambda: self.data.first_meta(*PUBLISHED_META)),
         ]
@@ -912,13 +884,10 @@ class _Page:
 
     def modified_at_structured(self) -> list[Candidate]:
         return [
-            ("jsonld", lambda: (text_values(self.data.article_value("dateModified")) or [None])[0]),
+            ("jsonld", lambda: self._jsonld_first("dateModified")),
             ("microdata", lambda: self._microdata("dateModified")),
             ("meta", lambda: self.data.first_meta(*MODIFIED_META)),
         ]
-
-    def modified_at_generic(self) -> list[Candidate]:
-        return []
 
     def authors_structured(self) -> list[Candidate]:
         # Microdata authors are printed on the page (itemprop marks visible text); JSON-LD and meta
@@ -931,7 +900,7 @@ class _Page:
 
     def authors_generic(self) -> list[Candidate]:
         def byline() -> list[str]:
-            body = self.content if self.content is not None else self.main_block()
+            body = self.body_container()
             return generic.bylines(self.region() if self.region() is not None else body, body=body)
 
         def metadata_printed() -> list[str]:
@@ -941,7 +910,7 @@ class _Page:
             names = [n for n in names if normalize_text(n) not in site]
             if not names:
                 return []
-            body = self.content if self.content is not None else self.main_block()
+            body = self.body_container()
             places: list[etree._Element] = []
             if self.region() is not None:
                 places += [
@@ -954,7 +923,7 @@ class _Page:
 
         def body_end() -> list[str]:
             # A last body paragraph that is only an emphasized name is the byline ("<p><em>Name</em></p>").
-            body = self.content if self.content is not None else self.main_block()
+            body = self.body_container()
             paragraphs = [p for p in body.iter("p") if "".join(p.itertext()).strip()] if body is not None else []
             for paragraph in paragraphs[-3:]:
                 children = [c for c in paragraph if isinstance(c.tag, str)]
@@ -1012,23 +981,16 @@ class _Page:
         return [("generic", rel_tag)]
 
     def image_url_structured(self) -> list[Candidate]:
-        def jsonld() -> str | None:
-            image = self.data.resolve(self.data.article_value("image"))
-            if isinstance(image, list) and image:
-                image = self.data.resolve(image[0])
-            values = text_values(image)
-            return self._abs(values[0]) if values else None
-
         return [
             ("meta", lambda: self._abs(self.data.first_meta("og:image", "og:image:url", "twitter:image"))),
-            ("jsonld", jsonld),
+            ("jsonld", self._jsonld_image_url),
             ("microdata", lambda: self._abs(self._microdata("image"))),
         ]
 
     def _lead_figure(self) -> etree._Element | None:
         """The first figure of the article region that is not inside the body (the lead image)."""
         region = self.region()
-        body = self.content if self.content is not None else self.main_block()
+        body = self.body_container()
         for figure in region.iter("figure") if region is not None else ():
             if body is None or not any(ancestor is body for ancestor in figure.iterancestors()):
                 return figure
@@ -1043,13 +1005,7 @@ class _Page:
         return [("generic", figure_img)]
 
     def image_caption_structured(self) -> list[Candidate]:
-        def jsonld() -> str | None:
-            image = self.data.resolve(self.data.article_value("image"))
-            if isinstance(image, list) and image:
-                image = self.data.resolve(image[0])
-            return image.get("caption") if isinstance(image, dict) else None
-
-        return [("jsonld", jsonld)]
+        return [("jsonld", self._jsonld_image_caption)]
 
     def image_caption_generic(self) -> list[Candidate]:
         def figcaption() -> list[str]:
@@ -1058,26 +1014,8 @@ class _Page:
 
         return [("generic", figcaption)]
 
-    def dateline_candidates(self) -> list[Candidate]:
-        return []
-
     def dateline_structured(self) -> list[Candidate]:
         return [("body", lambda: dateline_city(self.first_block))]
-
-    def dateline_generic(self) -> list[Candidate]:
-        return []
-
-    def views_structured(self) -> list[Candidate]:
-        return []
-
-    def views_generic(self) -> list[Candidate]:
-        return []
-
-    def related_urls_structured(self) -> list[Candidate]:
-        return []
-
-    def related_urls_generic(self) -> list[Candidate]:
-        return []
 
 
 def _last_segment(url: str | None) -> str:

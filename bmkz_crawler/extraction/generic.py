@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from lxml import etree
 
@@ -237,5 +238,6 @@ def printed_names(names: Iterable[str], elements: Iterable[etree._Element]) -> l
     return unique(found)
 
 
-def unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(v for v in values if v))
+def unique(values: Iterable[Any]) -> list[Any]:
+    """Values in first-seen order, without repeats and without None or empty strings."""
+    return list(dict.fromkeys(v for v in values if v not in (None, "")))
