@@ -103,6 +103,13 @@ def markup_drift(stats: dict[str, Any], threshold: float) -> list[str]:
     """
     extracted = int(stats.get("article/extracted") or 0)
     lines = []
+    unprofiled = int(stats.get("article/profile/generic") or 0)
+    if extracted and unprofiled / extracted > threshold:
+        example = stats.get("article/profile/generic_example", "")
+        lines.append(
+            f"no site profile matched {unprofiled / extracted:.0%} of articles"
+            f" ({unprofiled}/{extracted}), e.g. {example}"
+        )
     for field_name in DRIFT_FIELDS if extracted else ():
         prefix = f"article/{field_name}/"
         generic = sum(

@@ -33,6 +33,8 @@ def test_bench_measures_all_five_figures_and_writes_them_as_json(tmp_path: Path)
     assert figures["extraction"]["pages"] == TINY.extraction_pages
     assert figures["extraction"]["ours_accuracy"]["title_exact"] == 1.0
     assert set(figures["extraction"]["trafilatura_accuracy"]) == set(figures["extraction"]["ours_accuracy"])
+    assert figures["extraction_newsroom"]["pages"] == TINY.extraction_pages
+    assert figures["extraction_newsroom"]["ours_accuracy"]["title_exact"] == 1.0
     assert figures["memory"]["big_peak_rss_mb"] > 0 and figures["memory"]["small_peak_rss_mb"] > 0
     assert figures["incremental"]["new_articles"] == TINY.incremental_k
     assert figures["incremental"]["articles_fetched_twice"] == 0
@@ -48,3 +50,4 @@ def test_bench_measures_all_five_figures_and_writes_them_as_json(tmp_path: Path)
     table = runner.table(figures)
     for number in "12345":
         assert f"\n{number} " in table
+    assert "\n2n newsroom body token F1" in table

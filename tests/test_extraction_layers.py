@@ -173,3 +173,61 @@ def test_markup_drift_names_the_field_its_share_and_an_example(caplog: pytest.Lo
     assert lines == [f"body from a generic layer on 70% (7/10), e.g. {URL}"]
     assert markup_drift({**counts, "article/body/generic": 4}, 0.5) == []
     logging.getLogger(__name__).info("%s", lines)
+
+
+def test_markup_drift_says_when_no_site_profile_matched_most_articles() -> None:
+    counts = {"article/extracted": 10, "article/profile/generic": 6, "article/profile/smartmag_yoast": 4,
+              "article/profile/generic_example": URL}  # fmt: skip
+    assert markup_drift(counts, 0.5) == [f"no site profile matched 60% of articles (6/10), e.g. {URL}"]
+    assert markup_drift({**counts, "article/profile/generic": 5}, 0.5) == []
+
+
+def unknown_theme(body: str = TEXT, after: str = "", sidebar: str = "") -> str:
+    return (
+        '<html lang="ru-RU"><head><meta property="og:type" content="article"></head>'
+        '<body class="single single-post postid-9"><main><article class="story">'
+        '<header><a href="/category/politika/" rel="category tag">Политика</a><h1>Заголовок</h1>'
+        '<time datetime="2025-01-02T03:04:05+05:00">2 января</time><span class="story__views">1 204 просмотра</span>'
+        f'</header><div class="story__text">{body}</div>'
+        '<footer><a href="/tag/ekonomika/" rel="tag">Экономика</a></footer></article>'
+        f"{after}</main><aside>{sidebar}</aside></body></html>"
+    )
+
+
+def test_generic_tags_leave_out_the_category_label_wordpress_marks_rel_category_tag() -> None:
+    article = ArticleExtractor(stats(), profile="none").extract(page(unknown_theme()))
+    assert article is not None and article.tags == ["Экономика"] and article.category == "Политика"
+
+
+def test_generic_related_links_by_class_or_by_heading_and_counted() -> None:
+    by_class = '<div class="story-related"><a href="/b/">B</a><a href="https://x.kz/c/">C</a></div>'
+    by_heading = '<section><h2>Продолжай читать</h2><div><a href="/d/">D</a></div></section>'
+    collector = stats()
+    article = ArticleExtractor(collector, profile="none").extract(page(unknown_theme(after=by_class)))
+    assert article.related_urls == ["https://bm.kz/b/"]
+    assert collector.get_value("article/related_urls/generic") == 1
+    article = ArticleExtractor(collector, profile="none").extract(page(unknown_theme(after=by_heading)))
+    assert article.related_urls == ["https://bm.kz/d/"]
+    assert collector.get_value("article/related_urls/generic_heading") == 1
+
+
+def test_generic_views_in_the_article_or_beside_its_own_link_in_a_most_read_list() -> None:
+    article = ArticleExtractor(stats(), profile="none").extract(page(unknown_theme()))
+    assert article.views == 1204
+    widget = (
+        '<ol><li><a href="/other/">O</a><span class="top__views">9 просмотров</span></li>'
+        f'<li><a href="{URL}">Me</a><span class="top__views">77 просмотров</span></li></ol>'
+    )
+    html = unknown_theme(sidebar=widget).replace('<span class="story__views">1 204 просмотра</span>', "")
+    collector = stats()
+    assert ArticleExtractor(collector, profile="none").extract(page(html)).views == 77
+    assert collector.get_value("article/views/generic_widget") == 1
+
+
+def test_a_short_article_keeps_its_own_paragraphs_not_the_header_trafilatura_takes_in() -> None:
+    short = "<p>Астана. 7 ноября. BM.KZ – Встреча прошла в столице.</p><p>Стороны обсудили планы на год.</p>"
+    collector = stats()
+    article = ArticleExtractor(collector, profile="none").extract(page(unknown_theme(body=short)))
+    assert article is not None
+    assert article.body == "Астана. 7 ноября. BM.KZ – Встреча прошла в столице.\n\nСтороны обсудили планы на год."
+    assert article.dateline == "Астана"

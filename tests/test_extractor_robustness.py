@@ -81,7 +81,9 @@ def test_json_ld_with_unexpected_shapes_does_not_crash() -> None:
 
 def test_body_in_an_unknown_container_comes_from_a_generic_layer_and_is_counted() -> None:
     collector = stats()
-    html = post("<p>Текст статьи, достаточно длинный абзац.</p>" * 12).replace("post-content entry-content", "something-else")
+    html = post("<p>Текст статьи, достаточно длинный абзац.</p>" * 12).replace(
+        "post-content entry-content", "something-else"
+    )
     article = ArticleExtractor(collector).extract(page(html))
     assert article is not None and article.body.startswith("Текст статьи")
     assert collector.get_value("article/body/generic") == 1

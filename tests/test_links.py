@@ -59,6 +59,19 @@ def test_cards_without_article_elements_use_headline_links() -> None:
     assert [c.url for c in page(html).cards()] == ["https://bm.kz/b/", "https://bm.kz/c/"]
 
 
+def test_cards_of_a_theme_nobody_described_are_any_article_with_an_on_site_headline() -> None:
+    html = (
+        '<main><article class="card"><h2 class="card__title"><a href="/a/">A</a></h2>'
+        '<time datetime="2025-11-07T10:00:00+05:00">7 ноября</time><p class="card__excerpt">Первая.</p></article>'
+        '<article class="card"><h3><a href="https://other.kz/b/">B</a></h3></article></main>'
+        '<aside><article class="card"><h2><a href="/c/">C</a></h2></article></aside>'
+    )
+    cards, how = page(html).cards_with_source()
+    assert how == "fallback3"
+    assert [(c.url, c.excerpt) for c in cards] == [("https://bm.kz/a/", "Первая.")]
+    assert cards[0].published is not None
+
+
 @pytest.mark.parametrize(
     ("html", "url", "expected"),
     [

@@ -121,6 +121,11 @@ def run(scale: Scale, workdir: Path, log: Any = print) -> dict[str, Any]:
     with running_mirror(workdir / "mirror-small", articles=scale.small_crawl, seed=scale.seed) as small:
         small_news = crawl_news(small.base_url, workdir / "crawl-small")
         results["extraction"] = extraction_figure(small.truth(), scale.extraction_pages)
+    log(f"[2n] extraction on {scale.extraction_pages} pages of the same site in the unknown 'newsroom' theme")
+    with running_mirror(
+        workdir / "mirror-newsroom", articles=scale.small_crawl, seed=scale.seed, theme="newsroom"
+    ) as newsroom:
+        results["extraction_newsroom"] = extraction_figure(newsroom.truth(), scale.extraction_pages)
     results["memory"] = {
         "big_articles": news.stat("item_scraped_count"),
         "big_peak_rss_mb": round(news.peak_rss_mb, 1),
@@ -182,6 +187,7 @@ def table(results: dict[str, Any]) -> str:
             "",
             "",
         ),
+        *newsroom_rows(results.get("extraction_newsroom")),
         (
             f"3 peak RSS, {m['big_articles']} articles",
             f"{m['big_peak_rss_mb']:.0f} MB",
@@ -217,6 +223,29 @@ def table(results: dict[str, Any]) -> str:
         f"lxml {mach['lxml']}, trafilatura {mach['trafilatura']}; {results['seconds']:.0f} s"
     )
     return "\n".join(lines)
+
+
+def newsroom_rows(figure: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
+    """Figure 2 on the unknown-theme mirror (generic layers only): printed, no goal yet."""
+    if not figure:
+        return []
+    mine, theirs = figure["ours_accuracy"], figure["trafilatura_accuracy"]
+    return [
+        (
+            "2n newsroom ms/page (ours / traf.)",
+            f"{figure['ours_ms_per_page']:.2f} / {figure['trafilatura_ms_per_page']:.2f}",
+            "",
+            "",
+        ),
+        ("2n newsroom title exact", f"{mine['title_exact']:.1%} / {theirs['title_exact']:.1%}", "", ""),
+        (
+            "2n newsroom published_at exact",
+            f"{mine['published_at_exact']:.1%} / {theirs['published_at_exact']:.1%}",
+            "",
+            "",
+        ),
+        ("2n newsroom body token F1", f"{mine['body_token_f1']:.3f} / {theirs['body_token_f1']:.3f}", "", ""),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

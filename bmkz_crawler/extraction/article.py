@@ -238,11 +238,7 @@ class SmartMagYoast(SiteProfile):
     RELATED_CLASS = "related-posts"
     RELATED_CARD_LINKS = css(".post-title a, h2 a, h3 a, h4 a")
     HEADINGS = css("h2, h3, h4, h5, .heading, .section-head, .block-head")
-    RELATED_HEADINGS = re.compile(
-        r"^(?:продолжай(?:те)?\s+читать|читайте\s+также|похожие\s+(?:новости|записи|статьи)|по\s+теме|"
-        r"оқуды\s+жалғастыр\w*|ұқсас\s+\w+|тақырыпқа\s+орай)\b",
-        re.IGNORECASE,
-    )
+    RELATED_HEADINGS = generic.RELATED_HEADINGS
     # Run inside each widget; `descendant::`, since a sidebar widget is often an `li` itself.
     WIDGET_ENTRIES = etree.XPath(GenericTranslator().css_to_xpath("article, li, .l-post", prefix="descendant::"))
     WIDGET_CLASS = "widget"
@@ -257,6 +253,7 @@ PROFILE_CHOICES = ("auto", "none", *PROFILES)
 NON_POST_BODY = re.compile(
     r"(?:^|\s)(?:page|page-id-\d+|archive|category|tag|tax-[\w-]+|author|home|blog|search|error404)(?:\s|$)"
 )
+NO_PROFILE_EXAMPLE = f"article/profile/{SiteProfile.name}_example"  # the first page no profile read
 POST_ID_CLASS = re.compile(r"(?:^|\s)postid-(\d+)(?:\s|$)")
 ARTICLE_ELEMENT = css("article[id^='post-']")
 SHORTLINK = css("link[rel~='shortlink']")
@@ -275,6 +272,8 @@ MIN_MAIN_TEXT_WORDS = 15
 # holds no furniture trafilatura dropped) and it has most of trafilatura's words (it is not a
 # fragment). Recall is looser: the block rightly leaves out "read also" lines trafilatura keeps.
 MAIN_BLOCK_PRECISION = 0.9
+# Paragraph text a short article's block needs inside its article element (a main block needs 200).
+MIN_SHORT_BLOCK_CHARS = 60
 MAIN_BLOCK_RECALL = 0.85
 _TOKEN = re.compile(r"\w+")
 
@@ -330,6 +329,8 @@ class ArticleExtractor:
             self._inc("article/jsonld_oversized")
             logger.warning("Oversized JSON-LD block skipped on %s", response.url)
         self._inc(f"article/profile/{page.profile.name}")
+        if page.profile is SiteProfile and self.stats is not None and self.stats.get_value(NO_PROFILE_EXAMPLE) is None:
+            self.stats.set_value(NO_PROFILE_EXAMPLE, response.url)
         loader = ArticleLoader()
         sources = page.fill(loader, listing_excerpt)
         article: Article = loader.load_item()
@@ -847,12 +848,13 @@ class _Page:
         """
         cached: dict[str, list[str] | None] = {}
 
-        def main_text() -> list[str] | None:
+        def main_text(min_words: int = MIN_MAIN_TEXT_WORDS) -> list[str] | None:
             if "main_text" not in cached:
                 title = normalize_text(self._title_text())
                 blocks = [b for b in main_text_blocks(self.response.text, self.url) or [] if normalize_text(b) != title]
-                cached["main_text"] = blocks if count_words(" ".join(blocks)) >= MIN_MAIN_TEXT_WORDS else None
-            return cached["main_text"]
+                cached["main_text"] = blocks or None
+            blocks = cached["main_text"]
+            return blocks if blocks and count_words(" ".join(blocks)) >= min_words else None
 
         def agreed_block() -> list[str] | None:
             blocks = self._blocks_of(self.main_block())
@@ -865,12 +867,26 @@ class _Page:
                     return None
             return blocks
 
+        def short_block() -> list[str] | None:
+            # A short article is below the main-block rule's size; inside the page's one article
+            # element, its paragraphs are kept when trafilatura's text holds them all (trafilatura
+            # takes header furniture in on pages this short).
+            region = self.region()
+            if self.main_block() is not None or region is None:
+                return None
+            blocks = self._blocks_of(generic.main_block(self.root, within=region, min_chars=MIN_SHORT_BLOCK_CHARS))
+            reference = main_text(min_words=1)
+            if not blocks or not reference:
+                return None
+            precision, _ = token_overlap(" ".join(blocks), " ".join(reference))
+            return blocks if precision >= MAIN_BLOCK_PRECISION else None
+
         def main_text_body() -> list[str] | None:
             blocks = main_text()
             self.first_block = blocks[0] if blocks else None
             return blocks
 
-        return [("generic", agreed_block), ("main_text", main_text_body)]
+        return [("generic", agreed_block), ("generic_short", short_block), ("main_text", main_text_body)]
 
     def published_at_structured(self) -> list[Candidate]:
         return [
@@ -973,12 +989,50 @@ class _Page:
         def rel_tag() -> list[str]:
             region = self.region()
             return (
-                self._texts(a for a in region.iter("a") if "tag" in (a.get("rel") or "").split())
-                if region is not None
-                else []
+                # WordPress's the_category() prints rel="category tag": a category label, no tag.
+                self._texts(a for a in region.iter("a") if _rel_tag(a.get("rel"))) if region is not None else []
             )
 
         return [("generic", rel_tag)]
+
+    def related_urls_generic(self) -> list[Candidate]:
+        def links(block: etree._Element | None) -> list[str]:
+            text = self.body_container()
+            if block is None or (text is not None and generic.inside(text, block)):
+                return []  # a block around the article text is no related block
+            own = self.canonical_url
+            urls = [self._same_site_or_none(a.get("href")) for a in block.iter("a")]
+            return generic.unique(u for u in urls if u and canonicalize_url(u) != own)
+
+        def related_class() -> list[str]:
+            return generic.unique(u for block in generic.related_blocks(self.root) for u in links(block))
+
+        return [
+            ("generic", related_class),
+            ("generic_heading", lambda: links(generic.related_heading_block(self.root))),
+        ]
+
+    def views_generic(self) -> list[Candidate]:
+        def counters() -> tuple[list[etree._Element], list[etree._Element]]:
+            region = self.region()
+            found = generic.view_counters(self.root)
+            return [c for c in found if generic.inside(c, region)], [c for c in found if not generic.inside(c, region)]
+
+        def in_article() -> list[str]:
+            return self._texts(counters()[0][:1])
+
+        def listed() -> str | None:
+            # A most-read list names this very page beside its count.
+            own = self.canonical_url or canonicalize_url(self.url)
+            for counter in counters()[1]:
+                entry = generic.counter_entry(counter)
+                if entry is not None and any(
+                    canonicalize_url(self._abs(a.get("href"))) == own for a in entry.iter("a") if a.get("href")
+                ):
+                    return self._text(counter)
+            return None
+
+        return [("generic", in_article), ("generic_widget", listed)]
 
     def image_url_structured(self) -> list[Candidate]:
         return [
@@ -1016,6 +1070,11 @@ class _Page:
 
     def dateline_structured(self) -> list[Candidate]:
         return [("body", lambda: dateline_city(self.first_block))]
+
+
+def _rel_tag(rel: str | None) -> bool:
+    tokens = (rel or "").split()
+    return "tag" in tokens and "category" not in tokens
 
 
 def _last_segment(url: str | None) -> str:

@@ -66,14 +66,17 @@ def _inside_furniture(element: etree._Element, stop: etree._Element | None = Non
     return False
 
 
-def main_block(root: etree._Element) -> etree._Element | None:
+def main_block(
+    root: etree._Element, *, within: etree._Element | None = None, min_chars: int = MIN_MAIN_BLOCK_CHARS
+) -> etree._Element | None:
     """The element holding the article's paragraphs: most paragraph text, parent-weighted.
 
     Readability's rule: each paragraph's text counts fully for its parent and half for its
     grandparent, so a container of many paragraphs beats the page wrapper around it. Paragraphs
-    inside navigation, asides, footers, widgets and comment blocks do not count.
+    inside navigation, asides, footers, widgets and comment blocks do not count. `within` looks
+    inside one element only (a short article's `<article>`), with `min_chars` its own threshold.
     """
-    body = root.find("body")
+    body = within if within is not None else root.find("body")
     if body is None:
         return None
     scores: dict[etree._Element, float] = {}
@@ -97,11 +100,12 @@ def main_block(root: etree._Element) -> etree._Element | None:
     if not scores:
         return None
     best, score = max(scores.items(), key=lambda item: item[1])
-    if score < MIN_MAIN_BLOCK_CHARS:
+    if score < min_chars:
         return None
     # Text split over sibling sections (a wrapper per paragraph): climb through wrappers while
     # the block holds too few paragraphs or much less text than its parent.
-    while (parent := best.getparent()) is not None and parent.tag not in {"body", "html"}:
+    # (A short article's block inside its article element is taken as found: no climbing.)
+    while within is None and (parent := best.getparent()) is not None and parent.tag not in {"body", "html"}:
         few = paragraphs_under.get(best, 0) < MIN_MAIN_BLOCK_PARAGRAPHS
         if not few and text_under.get(best, 0.0) >= SIBLING_SHARE * text_under.get(parent, 0.0):
             break
@@ -241,3 +245,61 @@ def printed_names(names: Iterable[str], elements: Iterable[etree._Element]) -> l
 def unique(values: Iterable[Any]) -> list[Any]:
     """Values in first-seen order, without repeats and without None or empty strings."""
     return list(dict.fromkeys(v for v in values if v not in (None, "")))
+
+
+# --- related links and view counts ----------------------------------------------------------
+
+# Headings of a "related posts" block in the languages met so far (the block's markup is the
+# theme's; its heading is what readers see).
+RELATED_HEADINGS = re.compile(
+    r"^(?:продолжай(?:те)?\s+читать|читайте\s+также|похожие\s+(?:новости|записи|статьи)|по\s+теме|"
+    r"оқуды\s+жалғастыр\w*|ұқсас\s+\w+|тақырыпқа\s+орай|related(?:\s+(?:posts|articles|stories))?|"
+    r"read\s+more|more\s+(?:stories|on\s+this))\b",
+    re.IGNORECASE,
+)
+HEADINGS = etree.XPath("//h2 | //h3 | //h4 | //h5")
+RELATED_BLOCKS = etree.XPath("//*[contains(concat(' ', translate(@class, '_', '-'), ' '), 'related')]")
+# A view counter's class: `post-views`, `article__views`, `view-count`, `hits`.
+VIEWS_CLASS = re.compile(r"(?:^|[\s_-])(?:views?|view-?count|hits|pageviews)(?:$|[\s_-])", re.IGNORECASE)
+VIEWS_CANDIDATES = etree.XPath("//*[contains(@class, 'view') or contains(@class, 'View') or contains(@class, 'hits')]")
+ENTRY_TAGS = frozenset({"li", "article"})
+_DIGIT = re.compile(r"\d")
+
+
+def related_blocks(root: etree._Element) -> list[etree._Element]:
+    """Blocks whose class says they are related posts (`related-posts`, `post__related`, ...)."""
+    return [block for block in RELATED_BLOCKS(root) if block.tag not in {"body", "html", "a"}]
+
+
+def related_heading_block(root: etree._Element) -> etree._Element | None:
+    """The nearest container with links around a heading that reads like "Продолжай читать"."""
+    for heading in HEADINGS(root):
+        if RELATED_HEADINGS.match(normalize_text("".join(heading.itertext())) or ""):
+            container = heading.getparent()
+            while container is not None and container.find(".//a[@href]") is None:
+                container = container.getparent()
+            return container
+    return None
+
+
+def view_counters(root: etree._Element) -> list[etree._Element]:
+    """Elements whose class says they print a view count, and whose text has a number."""
+    return [
+        element
+        for element in VIEWS_CANDIDATES(root)
+        if VIEWS_CLASS.search(element.get("class") or "") and _DIGIT.search("".join(element.itertext()))
+    ]
+
+
+def counter_entry(counter: etree._Element, levels: int = 4) -> etree._Element | None:
+    """The list entry or card a view counter belongs to (a most-read widget's `li`)."""
+    for depth, ancestor in enumerate(counter.iterancestors()):
+        if depth >= levels:
+            break
+        if ancestor.tag in ENTRY_TAGS:
+            return ancestor
+    return None
+
+
+def inside(element: etree._Element, container: etree._Element | None) -> bool:
+    return container is not None and (element is container or any(a is container for a in element.iterancestors()))

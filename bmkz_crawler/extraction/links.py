@@ -139,10 +139,12 @@ class PageLinks:
         css("article.l-post"),
         css("article.post, article.type-post, .loop article"),
         css(".post-title, .entry-title"),  # a theme without <article> cards: the headline links
+        # A theme nobody described: any <article> of the main column whose headline links on-site.
+        css("article"),
     )
-    CARD_LINK = css(".post-title a, .entry-title a, h2 a, h3 a")
+    CARD_LINK = css(".post-title a, .entry-title a, h2 a, h3 a, h4 a")
     CARD_TIME = css("time")
-    CARD_EXCERPT = css(".excerpt, .entry-summary, .post-excerpt")
+    CARD_EXCERPT = css(".excerpt, .entry-summary, .post-excerpt, [class*='excerpt'], [class*='summary']")
     NEXT_PAGE = (
         css("nav.main-pagination a.next, .main-pagination a.next"),
         css("a.next.page-numbers, a.next"),
@@ -195,7 +197,11 @@ class PageLinks:
 
     def cards(self) -> list[Card]:
         """Articles a listing shows in its main column (widgets and footers left out)."""
-        for selector in self.CARDS:
+        return self.cards_with_source()[0]
+
+    def cards_with_source(self) -> tuple[list[Card], str]:
+        """The listing's cards, and which rule found them (`theme`, `fallbackN`, `missing`)."""
+        for position, selector in enumerate(self.CARDS):
             cards: list[Card] = []
             for element in selector(self.root):
                 if self._in_sidebar(element):
@@ -210,8 +216,8 @@ class PageLinks:
                 excerpt = normalize_text("".join(excerpts[0].itertext())) if excerpts else None
                 cards.append(Card(url, published, excerpt))
             if cards:
-                return cards
-        return []
+                return cards, ("theme" if position == 0 else f"fallback{position}")
+        return [], "missing"
 
     def _in_sidebar(self, element: etree._Element) -> bool:
         for ancestor in element.iterancestors():

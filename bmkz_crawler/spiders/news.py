@@ -170,7 +170,14 @@ class NewsSpider(Spider):
                 continue
             self.stats.inc_value("bmkz/sections")
             yield Request(url, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
-        yield from self._follow_cards(links.cards())
+        yield from self._follow_cards(self._cards(links))
+
+    def _cards(self, links: PageLinks) -> list[Card]:
+        """The page's cards; a listing read by a fallback rule is counted (`bmkz/cards/fallbackN`)."""
+        cards, how = links.cards_with_source()
+        if how.startswith("fallback"):
+            self.stats.inc_value(f"bmkz/cards/{how}")
+        return cards
 
     def _known_home(self, url: str) -> bool:
         return canonicalize_url(url) in {canonicalize_url(home) for home in self.editions.values()}
@@ -185,7 +192,7 @@ class NewsSpider(Spider):
         if not isinstance(response, TextResponse):
             return
         links = PageLinks(response)
-        cards = links.cards()
+        cards = self._cards(links)
         if not cards:
             self.stats.inc_value("bmkz/listing/no_cards")
             logger.info("Listing without article cards: %s", response.url)
