@@ -162,3 +162,32 @@ def test_views_fall_back_to_this_articles_entry_in_a_most_read_widget() -> None:
     )
     article = ArticleExtractor().extract(page(post().replace("</body>", widget + "</body>")))
     assert article is not None and article.views == 4518
+
+
+def test_text_nested_deeper_than_the_parser_allows_is_kept_and_counted(caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="bmkz_crawler")
+    collector = stats()
+    depth = 100_000
+    deep = "<div>" * depth + "<p>Глубоко вложенный абзац статьи.</p>" + "</div>" * depth
+    article = ArticleExtractor(collector).extract(page(post(f"<p>Начало.</p>{deep}<p>Конец статьи.</p>")))
+    assert article is not None
+    assert article.body == "Начало.\n\nГлубоко вложенный абзац статьи.\n\nКонец статьи."
+    assert collector.get_value("article/deep_nesting_flattened") == 1
+    assert "nested too deep" in caplog.text and URL in caplog.text
+
+
+def test_text_nested_within_the_parsers_limit_is_read_as_it_is() -> None:
+    collector = stats()
+    deep = "<div>" * 200 + "<p>Абзац на глубине двухсот.</p>" + "</div>" * 200
+    article = ArticleExtractor(collector).extract(page(post(f"<p>Начало.</p>{deep}<p>Конец.</p>")))
+    assert article is not None and article.body == "Начало.\n\nАбзац на глубине двухсот.\n\nКонец."
+    assert collector.get_value("article/deep_nesting_flattened") is None
+
+
+def test_nesting_too_deep_even_without_wrapper_tags_is_counted_not_silent(caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="bmkz_crawler")
+    collector = stats()
+    deep = "<ul><li>" * 5000 + "Пункт" + "</li></ul>" * 5000
+    ArticleExtractor(collector).extract(page(post(f"<p>Начало.</p>{deep}")))
+    assert collector.get_value("article/body/too_deep") == 1
+    assert "text past the limit is lost" in caplog.text

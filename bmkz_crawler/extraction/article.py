@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from cssselect import GenericTranslator
@@ -312,13 +312,16 @@ class ArticleExtractor:
         if not isinstance(response, HtmlResponse | TextResponse):
             self._inc("article/not_html")
             return None
-        root = parse_html(response)
+        parsed = parse_page(response.text, response.url)
+        root = parsed.root
+        if parsed.depth != "ok":
+            self._count_depth(parsed.depth, response.url)
         if not isinstance(getattr(root, "tag", None), str):
             self._inc("article/unparseable")
             logger.warning("Page could not be parsed as HTML: %s", response.url)
             return None
         data = StructuredData(root)
-        page = self._page(response, root, data)
+        page = self._page(response, parsed, data)
         if not self._is_article(page):
             self._inc("article/not_article")
             return None
@@ -343,15 +346,15 @@ class ArticleExtractor:
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _page(self, response: TextResponse, root: etree._Element, data: StructuredData) -> _Page:
+    def _page(self, response: TextResponse, parsed: ParsedPage, data: StructuredData) -> _Page:
         profiles = self._profiles()
         tokens = frozenset().union(*(profile.indexed_classes() for profile in profiles)) if profiles else frozenset()
-        classes = ClassIndex(root, tokens)
+        classes = ClassIndex(parsed.root, tokens)
         for profile in profiles:
-            page = _Page(self, profile, response, root, data, classes)
+            page = _Page(self, profile, response, parsed, data, classes)
             if self.profile != "auto" or profile.matches(page):
                 return page
-        return _Page(self, SiteProfile, response, root, data, classes)
+        return _Page(self, SiteProfile, response, parsed, data, classes)
 
     def _is_article(self, page: _Page) -> bool:
         """Recognised by what an article page shows, never by its URL.
@@ -380,6 +383,14 @@ class ArticleExtractor:
         if og_article and root.find(".//h1") is not None and page.main_block() is not None:
             return page.has_date()
         return False
+
+    def _count_depth(self, depth: str, url: str) -> None:
+        if depth == "flattened":
+            self._inc("article/deep_nesting_flattened")
+            logger.warning("Page nested too deep for the HTML parser; read without its wrapper tags: %s", url)
+        else:
+            self._inc("article/body/too_deep")
+            logger.warning("Page nested too deep for the HTML parser: text past the limit is lost on %s", url)
 
     def _inc(self, key: str) -> None:
         if self.stats is not None:
@@ -412,7 +423,7 @@ class _Page:
         extractor: ArticleExtractor,
         profile: type[SiteProfile],
         response: TextResponse,
-        root: etree._Element,
+        parsed: ParsedPage,
         data: StructuredData,
         classes: ClassIndex,
     ):
@@ -420,8 +431,9 @@ class _Page:
         self.x = profile
         self.profile = profile
         self.response = response
+        self.html = parsed.html  # what the page was parsed from (wrapper tags dropped when too deep)
         self.url = response.url
-        self.root = root
+        self.root = parsed.root
         self.data = data
         self.classes = classes
         self.header = self._first_in_scopes(profile.HEADER_SCOPES)
@@ -851,7 +863,7 @@ class _Page:
         def main_text(min_words: int = MIN_MAIN_TEXT_WORDS) -> list[str] | None:
             if "main_text" not in cached:
                 title = normalize_text(self._title_text())
-                blocks = [b for b in main_text_blocks(self.response.text, self.url) or [] if normalize_text(b) != title]
+                blocks = [b for b in main_text_blocks(self.html, self.url) or [] if normalize_text(b) != title]
                 cached["main_text"] = blocks or None
             blocks = cached["main_text"]
             return blocks if blocks and count_words(" ".join(blocks)) >= min_words else None
@@ -1083,18 +1095,76 @@ def _last_segment(url: str | None) -> str:
     return next((segment for segment in reversed(path.split("/")) if segment), "")
 
 
+# libxml2 stops reading a document nested deeper than 256 elements, and every word after that
+# point is gone without an exception. `huge_tree` only moves the limit (to 2048), and a tree that
+# deep is past Python's recursion limit for the body walk anyway; so a page that hits the limit is
+# parsed again without the tags that only wrap or style text: its words stay, in order, and
+# paragraphs, headings and lists keep their tags.
 _HTML_PARSER = etree.HTMLParser(recover=True, encoding="utf-8")
+WRAPPER_TAG = re.compile(
+    r"<(?P<close>/?)(?:div|section|span|font|center|main|b|i|em|strong|u|small|big)(?:\s[^>]*)?(?P<void>/?)>",
+    re.IGNORECASE,
+)
+# Wrapper tags kept around any point of a flattened page: the outer layout (article, content
+# block, header) stays, the excess nesting inside it goes.
+KEPT_WRAPPER_DEPTH = 64
 
 
-def parse_html(response: TextResponse) -> etree._Element:
+class ParsedPage(NamedTuple):
+    """The page's tree, the HTML it was parsed from, and how deep nesting was dealt with."""
+
+    root: etree._Element
+    html: str
+    depth: str  # "ok", "flattened" (too deep: wrapper tags dropped, text kept) or "too_deep" (text lost)
+
+
+def _parse(html: str, url: str) -> tuple[etree._Element | None, bool]:
+    """The tree, and whether libxml2 stopped early at its nesting limit."""
+    root = etree.fromstring(html.encode("utf-8"), parser=_HTML_PARSER, base_url=url)
+    # The depth limit is a fatal error: parsing stops there, so it is the last error logged.
+    error = _HTML_PARSER.error_log.last_error
+    return root, error is not None and error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT
+
+
+def flatten_wrappers(html: str, keep: int = KEPT_WRAPPER_DEPTH) -> str:
+    """The HTML without wrapper and styling tags nested more than `keep` deep (all text stays)."""
+    depth = 0
+
+    def tag(match: re.Match[str]) -> str:
+        nonlocal depth
+        if match["void"]:
+            return match[0]
+        if match["close"]:
+            depth = max(0, depth - 1)
+            return match[0] if depth < keep else " "
+        depth += 1
+        return match[0] if depth <= keep else " "
+
+    return WRAPPER_TAG.sub(tag, html)
+
+
+def parse_page(html: str, url: str) -> ParsedPage:
     """The page as a plain lxml tree, parsed the way parsel does (the decoded text, as UTF-8).
 
     Not `response.selector.root`: lxml.html's element classes are chosen by a Python lookup for
     every element the extractor touches, which was a sizeable share of extraction time. A page
-    that does not parse at all gives an empty <html/>.
+    that does not parse at all gives an empty <html/>. A page nested too deep for libxml2 is
+    parsed again with its wrapper tags dropped, so its text is not silently cut off.
     """
-    root = etree.fromstring(response.text.encode("utf-8"), parser=_HTML_PARSER, base_url=response.url)
-    return root if root is not None else etree.fromstring(b"<html/>", parser=_HTML_PARSER)
+    root, too_deep = _parse(html, url)
+    depth = "ok"
+    if too_deep:
+        html = flatten_wrappers(html)
+        root, too_deep = _parse(html, url)
+        depth = "too_deep" if too_deep else "flattened"
+    if root is None:
+        root = etree.fromstring(b"<html/>", parser=_HTML_PARSER)
+    return ParsedPage(root, html, depth)
+
+
+def parse_html(response: TextResponse) -> etree._Element:
+    """The page's tree (see `parse_page`)."""
+    return parse_page(response.text, response.url).root
 
 
 __all__ = ["ARTICLE_TYPES", "PROFILES", "ArticleExtractor", "ArticleLoader", "SiteProfile", "SmartMagYoast"]
