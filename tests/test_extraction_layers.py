@@ -231,3 +231,17 @@ def test_a_short_article_keeps_its_own_paragraphs_not_the_header_trafilatura_tak
     assert article is not None
     assert article.body == "Астана. 7 ноября. BM.KZ – Встреча прошла в столице.\n\nСтороны обсудили планы на год."
     assert article.dateline == "Астана"
+
+
+def test_generic_title_is_og_title_with_its_kicker_and_without_the_site_name_segment() -> None:
+    head = (
+        '<meta property="og:site_name" content="Вечерний город">'
+        '<meta property="og:title" content="Выборы / Итоги голосования в регионах | Вечерний город | Иван Петров">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Итоги голосования в регионах"}'
+        "</script>"
+    )
+    html = unknown_theme().replace("<head>", f"<head>{head}")
+    collector = stats()
+    article = ArticleExtractor(collector, profile="none").extract(page(html))
+    assert article is not None and article.title == "Выборы / Итоги голосования в регионах"
+    assert collector.get_value("article/title/meta") == 1

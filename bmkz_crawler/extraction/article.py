@@ -805,19 +805,26 @@ class _Page:
         return microdata.value(prop) if microdata is not None else None
 
     def title_structured(self) -> list[Candidate]:
+        # og:title first: it is the headline as the publisher shows it when the page is shared,
+        # kicker included; a JSON-LD headline is written for search engines (Google's guidance
+        # caps it at 110 characters, and themes fill it from a shorter SEO field).
         return [
-            ("jsonld", lambda: self._jsonld_first("headline")),
             (
                 "meta",
                 lambda: self._without_site_name(self.data.first_meta("og:title", "twitter:title", "parsely-title")),
             ),
+            ("jsonld", lambda: self._jsonld_first("headline")),
             ("microdata", lambda: self._microdata("headline")),
         ]
 
     def _without_site_name(self, title: str | None) -> str | None:
-        """An SEO title without the site's name after a separator (`Title - The Site`)."""
-        site = self.data.first_meta("og:site_name", "application-name")
-        return strip_site_suffix(title, site) if site else title
+        """An SEO title without the site's name and what follows it (`Title | The Site | by X`)."""
+        site = normalize_text(self.data.first_meta("og:site_name", "application-name"))
+        title = normalize_text(title)
+        if not site or not title:
+            return title
+        cut = re.sub(rf"\s*[-–—|:•·»]\s*{re.escape(site)}(?:\s*[-–—|•·»].*)?$", "", title, flags=re.IGNORECASE)
+        return cut or title
 
     def title_generic(self) -> list[Candidate]:
         def headline() -> list[str]:
