@@ -20,7 +20,7 @@ from scrapy.http import Response
 from scrapy.utils.asyncio import sleep
 
 from bmkz_crawler.extraction.links import is_asset
-from bmkz_crawler.processors import same_site
+from bmkz_crawler.processors import on_site
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +81,15 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.crawler.stats.inc_value("bmkz/retry/backoff_scheduled")
 
 
+class OffsiteRequest(IgnoreRequest):
+    """A request (a link, a redirect) that would leave the site's scheme-host-port."""
+
+
 class OffsiteAndAssetFilter:
-    """Lets through only requests to the site's own hosts that are not assets."""
+    """Lets through only requests on the site (`processors.same_site`, the one origin rule) that
+    are not assets, whoever made them: the spider, a redirect, a retry. A same-host `http` URL
+    of an `https` site is upgraded to `https`. Counts the site's own answers (`bmkz/site_pages`),
+    so a crawl that fetched nothing can say so."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -91,14 +98,25 @@ class OffsiteAndAssetFilter:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+    def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
         spider = spider or self.crawler.spider
-        hosts = getattr(spider, "site_urls", None)
+        homes = getattr(spider, "site_urls", None)
         stats = self.crawler.stats
-        if hosts and not any(same_site(request.url, home) for home in hosts):
-            stats.inc_value("bmkz/filtered/offsite")
-            logger.debug("Not leaving the site for %s", request.url)
-            raise IgnoreRequest(f"off-site: {request.url}")
+        if homes:
+            url = on_site(request.url, homes)
+            if url is None:
+                stats.inc_value("bmkz/filtered/offsite")
+                logger.info("Not leaving the site for %s", request.url)
+                raise OffsiteRequest(f"off-site: {request.url}")
+            if url != request.url:
+                stats.inc_value("bmkz/upgraded_to_https")
+                return request.replace(url=url)
         if is_asset(request.url) and not request.url.endswith((".xml", ".xml.gz")):
             stats.inc_value("bmkz/filtered/asset")
             raise IgnoreRequest(f"asset: {request.url}")
+        return None
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if response.status < 400 and not request.url.endswith("/robots.txt"):
+            self.crawler.stats.inc_value("bmkz/site_pages")
+        return response

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import ipaddress
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from importlib import resources
@@ -23,17 +25,21 @@ from w3lib.url import url_query_cleaner
 # --- text -------------------------------------------------------------------------------
 
 _INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"
-_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
+# Control characters (C0 but tab, newline and carriage return, which are spaces here; DEL):
+# a NUL from a page's JSON-LD must not reach a feed, nor hide a formula from CSV neutralizing.
+_CONTROL_CHARS = "".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]))
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS + _CONTROL_CHARS), None)
 # str.translate walks a non-ASCII string in Python-level steps; a regex scan is several times
 # faster and finds nothing on almost every text, so translate runs only when there is work.
-_HAS_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+_HAS_INVISIBLE = re.compile("[" + re.escape(_INVISIBLE_CHARS + _CONTROL_CHARS) + "]")
 _SPACES = re.compile(r"[^\S\n]+")  # any Unicode space except newline (NBSP, thin space, tab...)
 _ANY_SPACE = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
 def normalize_text(value: str | None) -> str | None:
-    """The schema's normalization: NFC, entities decoded, one plain space, no invisibles.
+    """The schema's normalization: NFC, entities decoded, one plain space, no invisibles and
+    no control characters.
 
     Returns None for None or for text that is empty after normalization, so that an
     ItemLoader treats it as "no value" and the next source is tried.
@@ -325,13 +331,59 @@ def request_fingerprint_url(url: str) -> str:
     return w3lib_canonicalize_url(canonicalize_url(url) or url)
 
 
-def site_key(url: str) -> str:
-    """The URL's host without `www.`, for same-site comparisons."""
-    return (urlsplit(url).hostname or "").removeprefix("www.")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def same_site(url: str, other: str) -> bool:
-    """Two URLs are on the same site when their hosts match or one is a subdomain of the other
-    (a Kazakh edition on kz.bm.kz is the same site as bm.kz)."""
-    a, b = site_key(url), site_key(other)
-    return bool(a) and (a == b or a.endswith("." + b) or b.endswith("." + a))
+def site_origin(url: str | None) -> tuple[str, str, int | None] | None:
+    """(scheme, host without `www.`, port or None for the scheme's default), None if not http(s)."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in DEFAULT_PORTS:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").rstrip(".").removeprefix("www.")
+    if not host:
+        return None
+    return parts.scheme, host, None if port in (None, DEFAULT_PORTS[parts.scheme]) else port
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def same_site(url: str | None, site: str | None) -> bool:
+    """`url` is on the site whose home is `site`: the one origin rule.
+
+    The same host (`www.` an alias) or a subdomain of it on a dot boundary (kz.bm.kz is on
+    bm.kz; bm.kz is not on kz.bm.kz, `kz` is not on bm.kz, and an IP address has no
+    subdomains), and the same port (a scheme's default port counts as none, so `http://bm.kz/`
+    and `https://bm.kz/` are one site: see `on_site` for the upgrade).
+    """
+    a, b = site_origin(url), site_origin(site)
+    if a is None or b is None or a[2] != b[2]:
+        return False
+    return a[1] == b[1] or (not _is_ip_address(b[1]) and a[1].endswith("." + b[1]))
+
+
+def on_site(url: str | None, homes: Iterable[str]) -> str | None:
+    """`url` as the site is fetched, or None when it is off every home's site.
+
+    A same-host `http` URL of an `https` site is upgraded to `https`, not refused.
+    """
+    origin = site_origin(url)
+    if origin is None or url is None:
+        return None
+    for home in homes:
+        if same_site(url, home):
+            if origin[0] == "http" and origin[2] is None and (site_origin(home) or ("",))[0] == "https":
+                return "https" + url.strip()[4:]
+            return url
+    return None

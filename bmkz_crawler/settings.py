@@ -18,8 +18,17 @@ COMMANDS_MODULE = "bmkz_crawler.commands"
 BMKZ_BASE_URL = "https://bm.kz/"
 # Where the site's operators can reach whoever runs the crawler; it goes into the User-Agent.
 BMKZ_CONTACT_URL = "https://github.com/bmkz-crawler/bmkz_crawler"
-# Progress line interval (seconds) on long crawls.
+# Progress line interval (seconds) on long crawls; 0 turns it off.
 BMKZ_PROGRESS_INTERVAL = 60.0
+# Bounds on every walk (each counted as bmkz/bounds/<name> and logged once when it triggers):
+# an archive walk ends after this many pages in a row without a new article card (the main rule)...
+BMKZ_ARCHIVE_STALE_PAGES = 3
+# ...or at this page, a backstop no real archive reaches (a loud warning in mode=full).
+BMKZ_ARCHIVE_MAX_PAGES = 20000
+# Sitemap indexes nested deeper than this below robots.txt, and sitemap files beyond this count,
+# are not fetched.
+BMKZ_SITEMAP_MAX_DEPTH = 3
+BMKZ_SITEMAP_MAX_FILES = 5000
 
 # --- politeness ---------------------------------------------------------------------------------
 # USER_AGENT is built from BMKZ_CONTACT_URL by the spider unless set explicitly.

@@ -8,7 +8,7 @@ its links (and the spider counts which fallback it needed).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
@@ -263,13 +263,33 @@ class SitemapEntry:
     is_index: bool
 
 
-def sitemap_entries(response: Response) -> Iterator[SitemapEntry]:
-    """Entries of a sitemap or sitemap index (gzip already undone by Scrapy)."""
+# A sitemap never needs a DOCTYPE; an internal subset is where entity bombs (billion laughs) live.
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(?:\[.*?\]\s*)?>", re.DOTALL | re.IGNORECASE)
+
+
+def without_doctype(body: bytes) -> tuple[bytes, bool]:
+    """The XML without its DOCTYPE declaration, and whether there was one."""
+    head = body[:65536]
+    if b"<!DOCTYPE" not in head and b"<!doctype" not in head:
+        return body, False
+    stripped, count = _DOCTYPE.subn(b"", body, count=1)
+    return stripped, bool(count)
+
+
+def sitemap_entries(response: Response, on_doctype: Callable[[], None] | None = None) -> Iterator[SitemapEntry]:
+    """Entries of a sitemap or sitemap index (gzip already undone by Scrapy).
+
+    A DOCTYPE is removed before parsing (`on_doctype` is told), so an entity bomb costs its own
+    entries only: the parser would otherwise give up on the whole file.
+    """
     body = response.body
     if body[:2] == b"\x1f\x8b":
         from scrapy.utils.gz import gunzip
 
         body = gunzip(body, max_size=50 * 1024 * 1024)
+    body, had_doctype = without_doctype(body)
+    if had_doctype and on_doctype is not None:
+        on_doctype()
     sitemap = Sitemap(body)
     is_index = sitemap.type == "sitemapindex"
     for entry in sitemap:

@@ -30,7 +30,16 @@ class CrawlArguments:
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> CrawlArguments:
-        """Check every argument; raise ValueError naming the argument and what it accepts."""
+        """Check every argument; raise ValueError naming the argument and what it accepts.
+
+        An unknown name is refused (a typo such as `max_article=5` would otherwise crawl the
+        whole site); names starting with `_` pass, since scrapyd adds `_job` and `_version`.
+        """
+        unknown_names = sorted(name for name in raw if name not in cls.NAMES and not str(name).startswith("_"))
+        if unknown_names:
+            raise ValueError(
+                f"unknown argument {', '.join(unknown_names)}: accepted are {', '.join(sorted(cls.NAMES))}"
+            )
         lang = str(raw.get("lang", "all")).strip().lower()
         if lang not in LANGUAGES:
             raise ValueError(f"lang={lang!r} is not accepted: use one of {', '.join(LANGUAGES)}")

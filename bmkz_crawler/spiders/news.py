@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -40,7 +41,8 @@ from bmkz_crawler.extraction.links import (
     sitemap_entries,
 )
 from bmkz_crawler.items import Article
-from bmkz_crawler.processors import canonicalize_url, parse_cli_date, parse_feed_date, same_site
+from bmkz_crawler.middlewares import OffsiteRequest
+from bmkz_crawler.processors import canonicalize_url, on_site, parse_cli_date, parse_feed_date, same_site
 from bmkz_crawler.spiders.arguments import CrawlArguments
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,9 @@ ARTICLE_PRIORITY = 30
 LISTING_PRIORITY = 20
 SITEMAP_PRIORITY = 10
 DISCOVERY_PRIORITY = 40  # home pages and robots.txt: small in number, they unlock everything
+
+# charset-normalizer's "chaos" (0 = clean text) above which a detected charset is not trusted.
+MAX_CHARSET_CHAOS = 0.2
 
 NON_ARTICLE_SITEMAPS = (
     "category",
@@ -62,8 +67,28 @@ NON_ARTICLE_SITEMAPS = (
 )
 
 
+@dataclass(frozen=True)
+class WalkBounds:
+    """Every walk ends: archives, sitemap nesting and sitemap count (settings BMKZ_ARCHIVE_*, BMKZ_SITEMAP_*)."""
+
+    archive_stale_pages: int = 3  # pages in a row without a new card end an archive walk (the main rule)
+    archive_max_pages: int = 20_000  # backstop: never reached by a real archive
+    sitemap_max_depth: int = 3  # index -> index -> index -> urlset
+    sitemap_max_files: int = 5_000
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> WalkBounds:
+        return cls(
+            settings.getint("BMKZ_ARCHIVE_STALE_PAGES", cls.archive_stale_pages),
+            settings.getint("BMKZ_ARCHIVE_MAX_PAGES", cls.archive_max_pages),
+            settings.getint("BMKZ_SITEMAP_MAX_DEPTH", cls.sitemap_max_depth),
+            settings.getint("BMKZ_SITEMAP_MAX_FILES", cls.sitemap_max_files),
+        )
+
+
 class NewsSpider(Spider):
     name = "news"
+    bounds = WalkBounds()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.args = CrawlArguments.parse(kwargs)  # raises ValueError with a one-line message
@@ -73,6 +98,9 @@ class NewsSpider(Spider):
         self.articles_emitted = 0
         self.expected_total: int | None = None
         self._sitemap_urls_seen: set[str] = set()
+        self._sitemap_files = 0
+        self._listed: set[int] = set()  # hashes of the card URLs listings showed: "new" cards end stale walks
+        self._bounds_logged: set[str] = set()
         self._gone_logged: set[str] = set()
         self.state: Any = None
         self.extractor: ArticleExtractor | None = None
@@ -91,6 +119,7 @@ class NewsSpider(Spider):
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         refresh_days = crawler.settings.getfloat("BMKZ_REFRESH_DAYS", 2.0)
         spider.refresh_cutoff = datetime.now(UTC) - timedelta(days=refresh_days)
+        spider.bounds = WalkBounds.from_settings(crawler.settings)
         return spider
 
     @property
@@ -137,6 +166,9 @@ class NewsSpider(Spider):
         # The page says which edition it is; the switch link that led here is the fallback.
         language = links.language() or expected_language or "ru"
         self.editions.setdefault(language, response.url)
+        if expected_language is None and response.url not in self.site_urls:
+            # The site is the home page's final URL after redirects (http -> https, www.): first.
+            self.site_urls.insert(0, response.url)
         self._remember_site(response.url)
         for other_language, home in links.language_switch().items():
             if other_language not in self.editions and not self._known_home(home):
@@ -170,7 +202,9 @@ class NewsSpider(Spider):
                 continue
             self.stats.inc_value("bmkz/sections")
             yield Request(url, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
-        yield from self._follow_cards(self._cards(links))
+        cards = self._cards(links)
+        self._listed.update(hash(card.url) for card in cards)
+        yield from self._follow_cards(cards)
 
     def _cards(self, links: PageLinks) -> list[Card]:
         """The page's cards; a listing read by a fallback rule is counted (`bmkz/cards/fallbackN`)."""
@@ -188,7 +222,13 @@ class NewsSpider(Spider):
 
     # --- archives ----------------------------------------------------------------------------------
 
-    def parse_listing(self, response: Response) -> Iterator[Request]:
+    def parse_listing(self, response: Response, page: int = 1, stale: int = 0) -> Iterator[Request]:
+        """One archive page: its cards, then the next page, unless a bound ends the walk.
+
+        `page` is the page's place in this walk, `stale` how many pages in a row (this one
+        included) showed no card that no listing had shown before: an endless `page/N` trap
+        repeats or shows nothing, and ends after BMKZ_ARCHIVE_STALE_PAGES such pages.
+        """
         if not isinstance(response, TextResponse):
             return
         links = PageLinks(response)
@@ -196,6 +236,9 @@ class NewsSpider(Spider):
         if not cards:
             self.stats.inc_value("bmkz/listing/no_cards")
             logger.info("Listing without article cards: %s", response.url)
+        new_cards = [card for card in cards if hash(card.url) not in self._listed]
+        self._listed.update(hash(card.url) for card in new_cards)
+        stale = 0 if new_cards else stale + 1
         settled = [self._settled(card.url, card.published) for card in cards]
         yield from self._follow_cards(cards, settled)
         if cards and self.args.since and all(c.published and c.published < self.args.since for c in cards):
@@ -208,8 +251,36 @@ class NewsSpider(Spider):
             self.stats.inc_value("bmkz/incremental/listing_stopped")
             return
         next_page = links.next_page()
-        if next_page and not self._at_article_limit():
-            yield Request(next_page, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
+        if not next_page or self._at_article_limit():
+            return
+        if stale >= self.bounds.archive_stale_pages:
+            self._bound_reached(
+                "archive_stale",
+                f"Archive walk ended: {stale} pages in a row without a new article card, last {response.url}",
+            )
+            return
+        if page >= self.bounds.archive_max_pages:
+            backfill = " — a full backfill may be incomplete: raise it" if self.args.mode == "full" else ""
+            self._bound_reached(
+                "archive_max_pages",
+                f"Archive walk ended at BMKZ_ARCHIVE_MAX_PAGES={self.bounds.archive_max_pages}{backfill}:"
+                f" {response.url}",
+            )
+            return
+        yield Request(
+            next_page,
+            callback=self.parse_listing,
+            priority=LISTING_PRIORITY,
+            errback=self.on_error,
+            cb_kwargs={"page": page + 1, "stale": stale},
+        )
+
+    def _bound_reached(self, bound: str, message: str) -> None:
+        """A walk's bound triggered: counted every time (`bmkz/bounds/<bound>`), logged once per crawl."""
+        self.stats.inc_value(f"bmkz/bounds/{bound}")
+        if bound not in self._bounds_logged:
+            self._bounds_logged.add(bound)
+            logger.warning("%s (counted as bmkz/bounds/%s; logged once)", message, bound)
 
     def _follow_cards(self, cards: list[Card], settled: list[bool] | None = None) -> Iterator[Request]:
         settled = settled or [self._settled(card.url, card.published) for card in cards]
@@ -228,19 +299,46 @@ class NewsSpider(Spider):
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         for url in robots_sitemaps(response):
-            if any(same_site(url, known) for known in self.site_urls):
-                yield self._sitemap_request(url)
+            request = self._sitemap_request(url, depth=0)
+            if request is not None:
+                yield request
 
-    def _sitemap_request(self, url: str) -> Request:
-        return Request(url, callback=self.parse_sitemap, priority=SITEMAP_PRIORITY, errback=self.on_error)
+    def _sitemap_request(self, url: str, depth: int) -> Request | None:
+        """A sitemap (index) `depth` indexes below robots.txt, unless off-site or past a bound."""
+        on_site_url = on_site(url, self.site_urls)
+        if on_site_url is None:
+            self.stats.inc_value("bmkz/filtered/offsite")
+            return None
+        if depth > self.bounds.sitemap_max_depth:
+            self._bound_reached(
+                "sitemap_depth", f"Sitemap index nesting deeper than {self.bounds.sitemap_max_depth}: {url}"
+            )
+            return None
+        if self._sitemap_files >= self.bounds.sitemap_max_files:
+            self._bound_reached("sitemap_files", f"More than {self.bounds.sitemap_max_files} sitemap files: {url}")
+            return None
+        self._sitemap_files += 1
+        return Request(
+            on_site_url,
+            callback=self.parse_sitemap,
+            priority=SITEMAP_PRIORITY,
+            errback=self.on_error,
+            cb_kwargs={"depth": depth},
+        )
 
-    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+    def _sitemap_doctype(self) -> None:
+        self.stats.inc_value("bmkz/sitemap/doctype_removed")
+
+    def parse_sitemap(self, response: Response, depth: int = 0) -> Iterator[Request]:
         try:
-            entries = list(sitemap_entries(response))
+            entries = list(sitemap_entries(response, on_doctype=self._sitemap_doctype))
         except Exception:  # a broken sitemap must not stop the crawl
             self.stats.inc_value("bmkz/errors/sitemap_unparseable")
             logger.warning("Sitemap could not be parsed: %s", response.url)
             return
+        if not entries:
+            self.stats.inc_value("bmkz/sitemap/empty")
+            logger.warning("Sitemap with no entry: %s", response.url)
         for entry in entries:
             if entry.is_index:
                 name = urlsplit(entry.url).path.rsplit("/", 1)[-1]
@@ -250,7 +348,9 @@ class NewsSpider(Spider):
                 if self.args.since and entry.lastmod and entry.lastmod < self.args.since:
                     self.stats.inc_value("bmkz/since/sitemap_skipped")
                     continue
-                yield self._sitemap_request(entry.url)
+                request = self._sitemap_request(entry.url, depth=depth + 1)
+                if request is not None:
+                    yield request
                 continue
             if entry.url not in self._sitemap_urls_seen:
                 self._sitemap_urls_seen.add(entry.url)
@@ -302,7 +402,8 @@ class NewsSpider(Spider):
         url = article_url(url)
         if url is None or self._at_article_limit():
             return None
-        if not any(same_site(url, known) for known in self.site_urls):
+        url = on_site(url, self.site_urls)
+        if url is None:
             self.stats.inc_value("bmkz/filtered/offsite")
             return None
         if is_asset(url):
@@ -360,8 +461,18 @@ class NewsSpider(Spider):
                     yield request
 
     def _repair_encoding(self, response: TextResponse) -> TextResponse:
-        """A page that declares a wrong charset but is valid UTF-8 is read as UTF-8 (counted)."""
-        if response.encoding.lower().replace("-", "") in {"utf8"}:
+        """A page whose bytes are not in the charset it declares is read in the one they are in.
+
+        Valid UTF-8 declared as something else is read as UTF-8 (`bmkz/charset_corrected`).
+        Bytes declared UTF-8 that are not (a cp1251 page, say) go to charset-normalizer: read in
+        the charset it finds when it is confident (`bmkz/charset_redetected`), else kept and
+        counted (`bmkz/charset_undecodable`); never exported as U+FFFD silently.
+        """
+        if response.encoding.lower().replace("-", "").replace("_", "") in {"utf8"}:
+            try:
+                response.body.decode("utf-8")
+            except UnicodeDecodeError:
+                return self._redetect_encoding(response)
             return response
         try:
             response.body.decode("utf-8")
@@ -373,6 +484,20 @@ class NewsSpider(Spider):
         logger.warning("Page declared %s but is UTF-8: %s", response.encoding, response.url)
         return response.replace(encoding="utf-8")
 
+    def _redetect_encoding(self, response: TextResponse) -> TextResponse:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(response.body, threshold=MAX_CHARSET_CHAOS).best()
+        if best is None or best.encoding in {"utf_8", "utf-8"}:
+            self.stats.inc_value("bmkz/charset_undecodable")
+            logger.warning(
+                "Page is not valid %s and its charset could not be told: %s", response.encoding, response.url
+            )
+            return response
+        self.stats.inc_value("bmkz/charset_redetected")
+        logger.warning("Page declared %s but is %s: %s", response.encoding, best.encoding, response.url)
+        return response.replace(encoding=best.encoding)
+
     def _at_article_limit(self) -> bool:
         limit = self.args.max_articles
         return limit is not None and self.articles_emitted >= limit
@@ -383,8 +508,11 @@ class NewsSpider(Spider):
         """A redirect that leads back to a page already requested is a loop: count it."""
         chain = request.meta.get("redirect_urls") or []
         if request.url in chain or canonicalize_url(request.url) in {canonicalize_url(u) for u in chain}:
-            self.stats.inc_value("bmkz/errors/redirect_loop")
-            logger.warning("Redirect loop, page not fetched: %s", chain[0])
+            self._count_redirect_loop(chain[0])
+
+    def _count_redirect_loop(self, first_url: str) -> None:
+        self.stats.inc_value("bmkz/errors/redirect_loop")
+        logger.warning("Redirect loop, page not fetched: %s", first_url)
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -398,6 +526,12 @@ class NewsSpider(Spider):
                 return
             self.stats.inc_value(f"bmkz/errors/http/{status}")
             logger.warning("HTTP %s after retries: %s", status, request.url)
+            return
+        if failure.check(OffsiteRequest):
+            return  # counted by the guard (bmkz/filtered/offsite): a redirect off the site
+        if failure.check(IgnoreRequest) and request.meta.get("redirect_urls"):
+            # RedirectMiddleware gave up (REDIRECT_MAX_TIMES): a loop through ever-new URLs.
+            self._count_redirect_loop(request.meta["redirect_urls"][0])
             return
         kind = failure.type.__name__ if failure.type else "unknown"
         self.stats.inc_value(f"bmkz/errors/download/{kind}")

@@ -1,0 +1,152 @@
+"""Every BMKZ_* setting checked before a crawl starts: one line naming the setting, never a traceback.
+
+`check_settings(settings)` raises `SettingsError` with a one-line message for the first bad
+value: a number that is not one or is out of range, a base URL that is not an absolute http(s)
+URL, a state URI no store handles, a feed folder or state file that cannot be written or
+opened. `scrapy crawl` and `scrapy cron` call it before anything starts and exit with code 2
+(as for a bad `-a`), so a typo is found in a second, not after the whole crawl.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.settings import BaseSettings
+
+from bmkz_crawler.processors import site_origin
+
+
+class SettingsError(ValueError):
+    """A setting that would make the crawl fail or misbehave; its message is one line."""
+
+
+def _number(settings: BaseSettings, name: str, kind: Callable[[Any], Any] = float) -> Any:
+    raw = settings.get(name)
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        return kind(raw)
+    except (TypeError, ValueError):
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name}={raw!r} is not accepted: use {what}") from None
+
+
+def _at_least(settings: BaseSettings, name: str, low: float, kind: Callable[[Any], Any] = float) -> None:
+    value = _number(settings, name, kind)
+    if value < low:
+        raise SettingsError(f"{name}={value!r} is not accepted: use a value of at least {low:g}")
+
+
+def _between(settings: BaseSettings, name: str, low: float, high: float, *, low_open: bool = False) -> None:
+    value = _number(settings, name)
+    if value > high or value < low or (low_open and value == low):
+        bracket = "(" if low_open else "["
+        raise SettingsError(f"{name}={value!r} is not accepted: use a number in {bracket}{low:g}, {high:g}]")
+
+
+def check_settings(settings: BaseSettings) -> None:
+    """Raise SettingsError for the first BMKZ_* setting (or feed/state location) that would fail."""
+    base = settings.get("BMKZ_BASE_URL")
+    if site_origin(str(base or "")) is None or not urlsplit(str(base)).netloc:
+        raise SettingsError(
+            f"BMKZ_BASE_URL={base!r} is not accepted: use an absolute http(s) URL such as https://bm.kz/"
+        )
+    _at_least(settings, "BMKZ_PROGRESS_INTERVAL", 0)
+    _at_least(settings, "BMKZ_REFRESH_DAYS", 0)
+    _at_least(settings, "BMKZ_RETRY_BACKOFF_BASE", 0)
+    _at_least(settings, "BMKZ_RETRY_BACKOFF_MAX", 0)
+    _at_least(settings, "BMKZ_REDIS_WORKER_TTL", 1)
+    _between(settings, "BMKZ_MAX_ERROR_RATE", 0, 1)
+    _between(settings, "BMKZ_MARKUP_DRIFT_SHARE", 0, 1, low_open=True)
+    for name in (
+        "BMKZ_ARCHIVE_STALE_PAGES",
+        "BMKZ_ARCHIVE_MAX_PAGES",
+        "BMKZ_SITEMAP_MAX_DEPTH",
+        "BMKZ_SITEMAP_MAX_FILES",
+    ):
+        _at_least(settings, name, 1, int)
+    _check_bool(settings, "BMKZ_CSV_BOM")
+    _check_profile(settings)
+    _check_redis_url(settings)
+    _check_state(settings)
+    _check_feed_folders(settings)
+
+
+def _check_bool(settings: BaseSettings, name: str) -> None:
+    try:
+        settings.getbool(name)
+    except ValueError:
+        raise SettingsError(f"{name}={settings.get(name)!r} is not accepted: use True or False") from None
+
+
+def _check_profile(settings: BaseSettings) -> None:
+    from bmkz_crawler.extraction.article import PROFILES
+
+    choices = ("auto", "none", *PROFILES)
+    profile = settings.get("BMKZ_PROFILE") or "auto"
+    if profile not in choices:
+        raise SettingsError(f"BMKZ_PROFILE={profile!r} is not accepted: use one of {', '.join(choices)}")
+
+
+def _check_redis_url(settings: BaseSettings) -> None:
+    url = (settings.get("BMKZ_REDIS_URL") or "").strip()
+    if url and urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+        raise SettingsError(f"BMKZ_REDIS_URL={url!r} is not accepted: use redis://host:6379/0 (or rediss://, unix://)")
+
+
+def _check_state(settings: BaseSettings) -> None:
+    from bmkz_crawler.state import STORE_CLASSES, state_store_uri
+
+    setting = settings.get("BMKZ_STATE_URI")
+    uri = state_store_uri(setting)
+    scheme = "memory" if uri.startswith("memory:") else urlsplit(uri).scheme
+    if scheme not in STORE_CLASSES:
+        known = ", ".join(f"{name}:" for name in STORE_CLASSES)
+        raise SettingsError(f"BMKZ_STATE_URI={setting!r} is not accepted: no state store for {scheme}: (use {known})")
+    if scheme != "sqlite":
+        return
+    path = Path(uri.removeprefix("sqlite://"))
+    if path.exists():
+        if path.is_dir():
+            raise SettingsError(f"state file {path} is a directory")
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise SettingsError(f"state file {path} cannot be opened: not readable and writable by this user")
+        try:
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+            try:
+                connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                connection.close()
+        except sqlite3.Error as error:
+            raise SettingsError(f"state file {path} cannot be opened: {error}") from None
+    else:
+        _check_writable_folder(path.parent, f"state file {path}")
+
+
+def _check_feed_folders(settings: BaseSettings) -> None:
+    """Each local feed's folder (the part of its path before any `%(...)s`) can be written."""
+    for uri in settings.getdict("FEEDS"):
+        text = str(uri)
+        parts = urlsplit(text)
+        if parts.scheme not in {"", "file"} and len(parts.scheme) > 1:  # s3://, ftp://, a Windows drive is local
+            continue
+        path = parts.path if parts.scheme == "file" else text
+        fixed = path.split("%(", 1)[0]
+        folder = Path(fixed).parent if not fixed.endswith(("/", os.sep)) else Path(fixed)
+        _check_writable_folder(folder if str(folder) else Path("."), f"feed {text}")
+
+
+def _check_writable_folder(folder: Path, what: str) -> None:
+    """The folder exists and is writable, or the nearest existing ancestor lets us create it."""
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise SettingsError(f"{what}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SettingsError(f"{what}: folder {existing} is not writable by this user")
