@@ -245,3 +245,32 @@ def test_generic_title_is_og_title_with_its_kicker_and_without_the_site_name_seg
     article = ArticleExtractor(collector, profile="none").extract(page(html))
     assert article is not None and article.title == "Выборы / Итоги голосования в регионах"
     assert collector.get_value("article/title/meta") == 1
+
+
+def no_metadata_page(date: str = '<p class="date">15 августа 2016, 13:43</p>', head: str = "") -> str:
+    """A page with no og:type, no JSON-LD, no <time>: only what it prints (an ASP.NET form around all)."""
+    return (
+        f"<html><head><title>Сборная: итоги сезона</title>{head}</head><body><form><nav><a href='/'>Главная</a></nav>"
+        f'<article class="author-article"><p class="rubric">Спорт</p>{date}<h1>Сборная: итоги сезона</h1>'
+        '<div class="article-photo"><img src="/a.jpg"><div class="photo-text">'
+        '<span class="author">Фото из архива клуба</span></div></div>'
+        f'<div class="article-text">{TEXT}</div></article><footer>© Редакция</footer></form></body></html>'
+    )
+
+
+def test_a_page_without_metadata_is_an_article_by_its_headline_printed_date_and_text() -> None:
+    collector = stats()
+    article = ArticleExtractor(collector, profile="none").extract(page(no_metadata_page()))
+    assert article is not None and article.title == "Сборная: итоги сезона"
+    assert article.published_at == "2016-08-15T13:43+06:00"
+    assert collector.get_value("article/published_at/generic_printed") == 1
+    assert article.body.startswith("Первый абзац") and "Фото" not in article.body
+    assert article.authors == []  # a photo credit's `.author` and the `article.author-article` are no byline
+
+
+def test_a_page_without_metadata_or_a_printed_date_is_not_an_article() -> None:
+    assert ArticleExtractor(stats(), profile="none").extract(page(no_metadata_page(date=""))) is None
+    not_a_date = '<p class="date">Обновляется ежедневно</p>'
+    assert ArticleExtractor(stats(), profile="none").extract(page(no_metadata_page(date=not_a_date))) is None
+    website = '<meta property="og:type" content="website">'
+    assert ArticleExtractor(stats(), profile="none").extract(page(no_metadata_page(head=website))) is None

@@ -52,6 +52,7 @@ from bmkz_crawler.processors import (
     language_code,
     normalize_block,
     normalize_text,
+    parse_printed_date,
     parse_views,
     same_site,
     strip_site_suffix,
@@ -382,6 +383,10 @@ class ArticleExtractor:
             return True
         if og_article and root.find(".//h1") is not None and page.main_block() is not None:
             return page.has_date()
+        if not data.first_meta("og:type"):
+            # No metadata at all: an article element holding the headline, a printed date and
+            # a block of body text is what any news page without SEO markup still shows.
+            return page.printed_article()
         return False
 
     def _count_depth(self, depth: str, url: str) -> None:
@@ -508,6 +513,18 @@ class _Page:
     def _title_text(self) -> str | None:
         headline = self.root.find(".//h1")
         return "".join(headline.itertext()) if headline is not None else None
+
+    def printed_date(self) -> str | None:
+        """The first date printed in the article region, outside the body, that reads as a date."""
+        dates = generic.printed_dates(self.region(), self.body_container())
+        return next((text for text in dates if parse_printed_date(text) is not None), None)
+
+    def printed_article(self) -> bool:
+        """The page's one headline and its main block inside one `<article>`, with a printed date."""
+        region, block = self.region(), self.main_block()
+        if region is None or block is None or region.tag != "article" or len(self.root.findall(".//h1")) != 1:
+            return False
+        return region.find(".//h1") is not None and self.printed_date() is not None
 
     def has_date(self) -> bool:
         return bool(
@@ -915,7 +932,7 @@ class _Page:
         ]
 
     def published_at_generic(self) -> list[Candidate]:
-        return [("generic_time", lambda: generic.times_in(self.region())[:1])]
+        return [("generic_time", lambda: generic.times_in(self.region())[:1]), ("generic_printed", self.printed_date)]
 
     def modified_at_structured(self) -> list[Candidate]:
         return [

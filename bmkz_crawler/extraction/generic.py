@@ -40,6 +40,9 @@ def _is_furniture(element: etree._Element, *, headers_too: bool = True) -> bool:
     tag = element.tag
     if not isinstance(tag, str):
         return True
+    if tag == "form":
+        # ASP.NET pages wrap the whole page in one form: a form holding the headline is the page.
+        return element.find(".//h1") is None
     if tag in FURNITURE_TAGS and (headers_too or tag != "header"):
         return True
     classes = element.get("class") or ""
@@ -140,6 +143,29 @@ def times_in(region: etree._Element | None) -> list[str]:
     ]
 
 
+# A printed date's element: `date`, `post-date`, `article__time`, `published`, `posted-on`.
+DATE_CLASS = re.compile(r"(?:^|[\s_-])(?:date|time|published|pubdate|posted-on|dateline)(?:$|[\s_-])", re.IGNORECASE)
+MAX_DATE_TEXT = 80
+
+
+def printed_dates(region: etree._Element | None, body: etree._Element | None = None) -> list[str]:
+    """Texts of the article region's date elements (by class), outside its furniture and body.
+
+    A page without a machine-readable date still prints one beside the headline; whether the
+    text is a date is for the date rules to say.
+    """
+    if region is None:
+        return []
+    found = []
+    for element in region.iter(etree.Element):
+        if not DATE_CLASS.search(element.get("class") or "") or (body is not None and inside(element, body)):
+            continue
+        text = normalize_text("".join(element.itertext()))
+        if text and len(text) <= MAX_DATE_TEXT and not _inside_furniture(element, region, headers_too=False):
+            found.append(text)
+    return found
+
+
 # --- bylines -----------------------------------------------------------------------------
 
 BYLINE_CLASS = re.compile(r"author|byline|vcard|\bfn\b", re.IGNORECASE)
@@ -152,6 +178,9 @@ BYLINE_PREFIX = re.compile(
 )
 BYLINE_LABEL = re.compile(r"^\s*(?:Автор|Авторы|Авторлар|Author|Authors|By)\s*:\s*(?P<names>.+)$", re.IGNORECASE)
 NAME_SEPARATORS = re.compile(r"\s*(?:,|;|\s&\s|\s(?:and|und|и|et|y|және)\s)\s*", re.IGNORECASE)
+MEDIA_TAGS = frozenset({"figure", "figcaption", "picture"})
+MEDIA_CLASS = re.compile(r"photo|image|img|caption|gallery|credit|video", re.IGNORECASE)
+MAX_BYLINE_CHARS = 300
 AUTHOR_HREF = re.compile(r"/(?:author|authors|autor|autoren|avtor|avtory|people|profile|journalist)s?/", re.IGNORECASE)
 
 
@@ -195,9 +224,11 @@ def bylines(region: etree._Element | None, body: etree._Element | None = None) -
         return []
     inside_body = set(body.iter()) if body is not None else set()
     for element in region.iter(etree.Element):
-        if element in inside_body:
+        if element in inside_body or element is region:  # `article.author-article` is no byline
             continue
         if not _is_byline_element(element) or _inside_furniture(element, region, headers_too=False):
+            continue
+        if _in_media(element, region) or len(normalize_text("".join(element.itertext())) or "") > MAX_BYLINE_CHARS:
             continue
         names = _names_in(element)
         if names:
@@ -212,6 +243,16 @@ def bylines(region: etree._Element | None, body: etree._Element | None = None) -
             if names:
                 return names
     return []
+
+
+def _in_media(element: etree._Element, region: etree._Element) -> bool:
+    """Inside a figure or photo block: an `.author` there is the picture's credit, not a byline."""
+    for ancestor in element.iterancestors():
+        if ancestor is region:
+            return False
+        if ancestor.tag in MEDIA_TAGS or MEDIA_CLASS.search(ancestor.get("class") or ""):
+            return True
+    return False
 
 
 def _names_in(element: etree._Element) -> list[str]:
