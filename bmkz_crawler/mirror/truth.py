@@ -1,7 +1,9 @@
 """Ground truth: the Article (../shared/article-schema.md) each article page should yield.
 
-Derived fields go through `bmkz_crawler.processors`, the same rules the crawler applies, so
-each rule is defined once. All fields but `crawled_at` and `change` are given.
+Every value is one the mirror chose when it generated the article (title, date, tags, body
+blocks, related articles...), put in the contract's form by the mirror's own `oracle`, never
+by `bmkz_crawler.processors`: the truth grades the crawler, so it must not share its code
+(tests/test_oracle.py). All fields but `crawled_at` and `change` are given.
 
 The truth does not depend on the theme the pages are rendered in (`themes`): every theme shows
 each field as SmartMag does, so one truth serves them all (tests/test_mirror_theme.py).
@@ -11,30 +13,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from pathlib import Path
 
 from bmkz_crawler.mirror.content import Content, build_content
 from bmkz_crawler.mirror.model import BROKEN_JSONLD, NO_JSONLD, NO_OG, SHOW_VIEWS, ArticleMeta, MirrorSite
+from bmkz_crawler.mirror.oracle import almaty_iso, contract_body, contract_text, text_hash, words_in
 from bmkz_crawler.mirror.render_lists import card_excerpt
-from bmkz_crawler.processors import (
-    almaty,
-    canonicalize_url,
-    content_hash,
-    count_words,
-    format_almaty,
-    join_blocks,
-    normalize_block,
-    normalize_body,
-    normalize_text,
-)
 
 
 def article_truth(site: MirrorSite, meta: ArticleMeta, base: str, content: Content | None = None) -> dict:
     content = content or build_content(site, meta, base)
-    blocks = [b for b in (normalize_block(text) for text in content.body_texts()) if b]
-    body = normalize_body(join_blocks(blocks)) or ""
-    title = normalize_text(meta.title) or ""
+    body = contract_body(content.body_texts())
+    title = contract_text(meta.title) or ""
     return {
         "url": f"{base}{meta.path}",
         "post_id": meta.post_id,
@@ -42,23 +32,22 @@ def article_truth(site: MirrorSite, meta: ArticleMeta, base: str, content: Conte
         "title": title,
         # the page's own description, else the excerpt its listing cards show (the schema's
         # third source; a crawler that reached the article without a listing may leave it null)
-        "description": normalize_text(content.description) or card_excerpt(site, meta),
+        "description": contract_text(content.description) or card_excerpt(site, meta),
         "body": body,
-        "published_at": format_almaty(datetime.fromtimestamp(meta.published, almaty())),
+        "published_at": almaty_iso(meta.published),
         "modified_at": _modified_at(meta),
         "authors": [meta.author] if meta.author else [],
         "category": meta.primary.name,
-        "tags": list(dict.fromkeys(normalize_text(tag) for tag in meta.tags)),
+        "tags": [tag for tag in dict.fromkeys(contract_text(tag) for tag in meta.tags) if tag],
         "image_url": f"{base}{content.image_path}" if content.image_path else None,
-        "image_caption": normalize_text(content.image_caption),
+        "image_caption": contract_text(content.image_caption),
         "dateline": content.dateline,
         # shown in the header meta, or next to this very article in the most-read widget
         "views": meta.views if meta.has(SHOW_VIEWS) or meta.index in site.top[meta.edition.lang] else None,
-        "related_urls": [
-            canonicalize_url(f"{base}{site.articles[index].path}{suffix}") for index, suffix in content.related
-        ],
-        "word_count": count_words(body),
-        "content_hash": content_hash(title, body),
+        # the page links some with a tracking parameter or a fragment, which the contract drops
+        "related_urls": [f"{base}{site.articles[index].path}" for index, _suffix in content.related],
+        "word_count": words_in(body),
+        "content_hash": text_hash(title, body),
     }
 
 
@@ -67,7 +56,7 @@ def _modified_at(meta: ArticleMeta) -> str | None:
     OpenGraph nor an intact JSON-LD graph gives none, so the schema wants null."""
     if not meta.modified or (meta.has(NO_OG) and meta.flags & (NO_JSONLD | BROKEN_JSONLD)):
         return None
-    return format_almaty(datetime.fromtimestamp(meta.modified, almaty()))
+    return almaty_iso(meta.modified)
 
 
 def iter_truth(site: MirrorSite, base: str, exclude: Iterable[str] = ()) -> Iterator[dict]:
