@@ -15,8 +15,8 @@ from datetime import datetime
 
 from bmkz_crawler.mirror import timeline
 from bmkz_crawler.mirror.editions import EDITIONS, KK, RU, Edition, Section
+from bmkz_crawler.mirror.oracle import almaty_time
 from bmkz_crawler.mirror.slugs import slugify
-from bmkz_crawler.processors import almaty
 
 RU_SHARE = 0.7
 PER_PAGE = 10
@@ -61,7 +61,7 @@ class ArticleMeta:
         return f"{self.edition.prefix}{self.slug}/"
 
     def local_time(self) -> datetime:
-        return datetime.fromtimestamp(self.published, almaty())
+        return almaty_time(self.published)
 
     def has(self, flag: int) -> bool:
         return bool(self.flags & flag)

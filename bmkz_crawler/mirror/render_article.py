@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 from bmkz_crawler.mirror.content import Content
 from bmkz_crawler.mirror.model import BROKEN_JSONLD, NO_JSONLD, NO_OG, SHOW_VIEWS, ArticleMeta, tag_slug
+from bmkz_crawler.mirror.oracle import contract_text
 from bmkz_crawler.mirror.render_chrome import SITE_NAME, Chrome, esc, local_iso, printed
 from bmkz_crawler.mirror.slugs import slugify
-from bmkz_crawler.processors import normalize_text
 
 
 def utc_iso(timestamp: int) -> str:
@@ -235,4 +235,4 @@ def render_article(chrome: Chrome, meta: ArticleMeta, content: Content, *, amp: 
         + (" amp-mode" if amp else "")
     )
     head = yoast_head(chrome, meta, content, url, amp=amp)
-    return chrome.page(head=head, body_class=body_class, crumb=normalize_text(meta.title), main=main)
+    return chrome.page(head=head, body_class=body_class, crumb=contract_text(meta.title), main=main)

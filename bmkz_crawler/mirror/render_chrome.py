@@ -9,11 +9,10 @@ server fast enough to never be a crawl benchmark's bottleneck.
 from __future__ import annotations
 
 import html
-from datetime import datetime
 
 from bmkz_crawler.mirror.editions import KK, RU, Edition
 from bmkz_crawler.mirror.model import MirrorSite
-from bmkz_crawler.processors import almaty, format_almaty
+from bmkz_crawler.mirror.oracle import almaty_iso, almaty_time
 
 SITE_NAME = "BM.KZ"
 AD_LINK = "https://ads.example-adnet.kz/click?id=77"
@@ -31,11 +30,11 @@ def esc(text: str) -> str:
 
 
 def local_iso(timestamp: int) -> str:
-    return format_almaty(datetime.fromtimestamp(timestamp, almaty()))
+    return almaty_iso(timestamp)
 
 
 def printed(edition: Edition, timestamp: int) -> str:
-    local = datetime.fromtimestamp(timestamp, almaty())
+    local = almaty_time(timestamp)
     return edition.printed_date(local.day, local.month, local.year)
 
 

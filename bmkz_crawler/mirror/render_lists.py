@@ -5,15 +5,15 @@ from __future__ import annotations
 from bmkz_crawler.mirror.content import lead_paragraph
 from bmkz_crawler.mirror.editions import StaticPage
 from bmkz_crawler.mirror.model import IMAGE, ArticleMeta, Listing, MirrorSite
+from bmkz_crawler.mirror.oracle import contract_text
 from bmkz_crawler.mirror.render_chrome import SITE_NAME, Chrome, esc, local_iso, printed
-from bmkz_crawler.processors import normalize_text
 
 EXCERPT_LENGTH = 120
 
 
 def card_excerpt(site: MirrorSite, meta: ArticleMeta) -> str:
     """The excerpt a listing card shows: the first paragraph, cut at a word near 120 characters."""
-    first = normalize_text(lead_paragraph(site, meta)[0]) or ""
+    first = contract_text(lead_paragraph(site, meta)[0]) or ""
     return first if len(first) <= EXCERPT_LENGTH else first[:EXCERPT_LENGTH].rsplit(" ", 1)[0] + "…"
 
 

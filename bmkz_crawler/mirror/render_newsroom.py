@@ -44,11 +44,11 @@ from bmkz_crawler.mirror.model import (
     Listing,
     tag_slug,
 )
+from bmkz_crawler.mirror.oracle import contract_text
 from bmkz_crawler.mirror.render_article import yoast_head
 from bmkz_crawler.mirror.render_chrome import AD_LINK, SITE_NAME, SOCIAL_LINKS, Chrome, esc, local_iso, printed
 from bmkz_crawler.mirror.render_lists import card_excerpt, listing_head
 from bmkz_crawler.mirror.slugs import slugify
-from bmkz_crawler.processors import normalize_text
 
 NAME = "newsroom"
 # The end of the body container's start tag: where `faults.truncate`/`break_markup` cut.
@@ -382,7 +382,7 @@ def render_article(chrome: Chrome, meta: ArticleMeta, content: Content, *, amp: 
         " amp-mode" if amp else ""
     )
     head = yoast_head(chrome, replace(meta, flags=flags), content, url, amp=amp)
-    return chrome.page(head=head, body_class=body_class, crumb=normalize_text(meta.title), main=main)
+    return chrome.page(head=head, body_class=body_class, crumb=contract_text(meta.title), main=main)
 
 
 # --- listings, static pages, 404 ---------------------------------------------------------------

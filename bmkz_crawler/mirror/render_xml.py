@@ -9,8 +9,8 @@ from xml.sax.saxutils import escape
 from bmkz_crawler.mirror.content import lead_paragraph
 from bmkz_crawler.mirror.editions import EDITIONS, Edition
 from bmkz_crawler.mirror.model import IMAGE, MirrorSite
+from bmkz_crawler.mirror.oracle import contract_text
 from bmkz_crawler.mirror.render_chrome import SITE_NAME
-from bmkz_crawler.processors import normalize_text
 
 SITEMAP_SIZE = 1000
 FEED_SIZE = 10
@@ -105,7 +105,7 @@ def feed(site: MirrorSite, edition: Edition, base: str, indices: list[int], self
     newest = indices[-FEED_SIZE:][::-1]
     for index in newest:
         meta = site.articles[index]
-        first = normalize_text(lead_paragraph(site, meta)[0]) or ""
+        first = contract_text(lead_paragraph(site, meta)[0]) or ""
         creator = f"\n\t\t<dc:creator><![CDATA[{meta.author}]]></dc:creator>" if meta.author else ""
         items.append(
             f"\t<item>\n\t\t<title>{escape(meta.title)}</title>\n\t\t<link>{base}{meta.path}</link>{creator}\n"
