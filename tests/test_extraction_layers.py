@@ -6,13 +6,15 @@ import json
 import logging
 
 import pytest
+from lxml import etree
 from scrapy.http import HtmlResponse
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from bmkz_crawler.extensions import markup_drift
 from bmkz_crawler.extraction import ArticleExtractor
-from bmkz_crawler.extraction.article import PROFILES, SmartMagYoast, _Page
+from bmkz_crawler.extraction.article import PROFILES, SmartMagYoast, _Page, generic_body_skip
+from bmkz_crawler.extraction.body import collect_body
 from bmkz_crawler.extraction.generic import clean_name, split_names
 
 URL = "https://bm.kz/some-article/"
@@ -274,3 +276,21 @@ def test_a_page_without_metadata_or_a_printed_date_is_not_an_article() -> None:
     assert ArticleExtractor(stats(), profile="none").extract(page(no_metadata_page(date=not_a_date))) is None
     website = '<meta property="og:type" content="website">'
     assert ArticleExtractor(stats(), profile="none").extract(page(no_metadata_page(head=website))) is None
+
+
+def test_a_guessed_body_block_leaves_out_headline_lead_figure_teasers_galleries_and_read_also_lines() -> None:
+    inner = (
+        '<div class="story__head"><p class="kicker">Экономика</p><h1>Заголовок</h1><p>2 января 2025</p></div>'
+        '<figure><img src="/lead.jpg"><figcaption>Фото: архив редакции</figcaption></figure>'
+        "<p>Первый абзац статьи.</p>"
+        '<div class="story__shortcode-relatedarticleinline"><h2>Read Next</h2><a href="/x/">Другая статья</a></div>'
+        '<div class="post_td_gallery"><figure><figcaption>1 of 6</figcaption></figure></div>'
+        '<p><strong>ALSO READ:</strong> <a href="https://other.example/y/">Ещё одна статья</a></p>'
+        '<figure><img src="/inline.jpg"><figcaption>Подпись к снимку в тексте</figcaption></figure>'
+        "<p>Последний абзац статьи.</p>"
+    )
+    container = etree.fromstring(f'<div class="story__content">{inner}</div>', etree.HTMLParser()).find(".//div")
+    blocks, read_also = collect_body(container, URL, generic_body_skip(container))
+    # A figure inside the text keeps its caption; the lead figure's caption is image_caption.
+    assert blocks == ["Первый абзац статьи.", "Подпись к снимку в тексте", "Последний абзац статьи."]
+    assert read_also == 1

@@ -38,7 +38,7 @@ from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 
 from bmkz_crawler.extraction import generic
-from bmkz_crawler.extraction.body import collect_body
+from bmkz_crawler.extraction.body import collect_body, is_inner_furniture
 from bmkz_crawler.extraction.classindex import ClassIndex
 from bmkz_crawler.extraction.generic import unique
 from bmkz_crawler.extraction.main_text import main_text_blocks
@@ -861,7 +861,10 @@ class _Page:
     def _blocks_of(self, container: etree._Element | None) -> list[str] | None:
         if container is None:
             return None
-        blocks, skipped = collect_body(container, self.url)
+        # A profile knows its theme's content block; elsewhere the block is a guess, and what a
+        # theme puts inside it besides the text is left out by what it is.
+        skip = generic_body_skip(container) if self.profile is SiteProfile else None
+        blocks, skipped = collect_body(container, self.url, skip)
         if skipped:
             self.extractor._inc("article/body/read_also_skipped")
         self.first_block = blocks[0] if blocks else None
@@ -1106,6 +1109,14 @@ class _Page:
 
     def dateline_structured(self) -> list[Candidate]:
         return [("body", lambda: dateline_city(self.first_block))]
+
+
+def generic_body_skip(container: etree._Element) -> Callable[[etree._Element], bool]:
+    """What a guessed body block holds besides the text: the headline's block (kicker, date and
+    byline around the h1), the lead figure before the first paragraph (its caption is
+    `image_caption`), and elements whose class names teasers, galleries or disclaimers."""
+    furniture = {generic.headline_block(container), generic.lead_figure(container)} - {None}
+    return lambda element: element in furniture or is_inner_furniture(element)
 
 
 def _rel_tag(rel: str | None) -> bool:

@@ -9,6 +9,7 @@ without `<p>`) becomes a block of its own. Works on lxml elements for speed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -36,7 +37,11 @@ SKIP_CLASSES = re.compile(
 )
 READ_ALSO_LABEL = re.compile(
     r"^(?:читайте\s+также|читайте\s+тоже|также\s+читайте|смотрите\s+также|читать\s+также|по\s+теме|"
-    r"оқи\s+отырыңыз|оқыңыз|сондай-ақ\s+оқыңыз|оқи\s+отырып|тақырыпқа\s+орай)\s*[:.–—-]?\s*$",
+    r"оқи\s+отырыңыз|оқыңыз|сондай-ақ\s+оқыңыз|оқи\s+отырып|тақырыпқа\s+орай|"
+    # the same label where the page is in another language
+    r"(?:also\s+)?read(?:\s+(?:also|more|next))?|see\s+also|related(?:\s+(?:news|articles?|stories))?|"
+    r"lesen\s+sie\s+(?:auch|mehr)|mehr\s+zum\s+thema|(?:à\s+)?lire\s+aussi|lea\s+también|leia\s+também)"
+    r"\s*[:.–—-]?\s*$",
     re.IGNORECASE,
 )
 READ_ALSO_PREFIX = re.compile(
@@ -44,6 +49,21 @@ READ_ALSO_PREFIX = re.compile(
     r"сондай-ақ\s+оқыңыз)\b",
     re.IGNORECASE,
 )
+
+
+# On pages no site profile reads, what a theme puts inside its content block and names by what it
+# is, in any part of a class token (`inews__shortcode-relatedarticleinline`, `post_td_gallery`,
+# `read-more-posts-container`, `ad-disclaimer-container`): teasers, galleries, disclaimers.
+INNER_FURNITURE = re.compile(
+    r"(?:^|[-_])(?:related\w*|teasers?|read-more|read-next|also-read|more-stories|popular|most-read|"
+    r"newsletter\w*|recommended|promo|paywall|gallery|galery|slider|slideshow|carousel|disclaimer|donat\w*)(?:$|[-_])",
+    re.IGNORECASE,
+)
+
+
+def is_inner_furniture(element: etree._Element) -> bool:
+    """A class token of the element names furniture (any segment of the token, not just its start)."""
+    return any(INNER_FURNITURE.search(token) for token in (element.get("class") or "").split())
 
 
 def _is_skipped(element: etree._Element) -> bool:
@@ -105,8 +125,9 @@ def _link_only(element: etree._Element, text: str, page_url: str) -> bool:
 class BodyCollector:
     """Walks a content container and collects its text blocks in order."""
 
-    def __init__(self, page_url: str) -> None:
+    def __init__(self, page_url: str, skip: Callable[[etree._Element], bool] | None = None) -> None:
         self.page_url = page_url
+        self.skip = skip
         self.blocks: list[str] = []
         self.skipped_read_also = 0
 
@@ -126,7 +147,7 @@ class BodyCollector:
     def _walk_container(self, container: etree._Element) -> None:
         loose: list[str] = [container.text or ""]
         for child in container:
-            if _is_skipped(child):
+            if _is_skipped(child) or (self.skip is not None and self.skip(child)):
                 loose.append(child.tail or "")
                 continue
             tag = child.tag
@@ -186,8 +207,13 @@ def _has_blocks(element: etree._Element) -> bool:
     return False
 
 
-def collect_body(container: etree._Element, page_url: str) -> tuple[list[str], int]:
-    """Blocks of text in the container and how many "read also" paragraphs were left out."""
-    collector = BodyCollector(page_url)
+def collect_body(
+    container: etree._Element, page_url: str, skip: Callable[[etree._Element], bool] | None = None
+) -> tuple[list[str], int]:
+    """Blocks of text in the container and how many "read also" paragraphs were left out.
+
+    `skip` leaves out more elements (with what they hold) than the furniture every page has.
+    """
+    collector = BodyCollector(page_url, skip)
     blocks = collector.collect(container)
     return blocks, collector.skipped_read_also

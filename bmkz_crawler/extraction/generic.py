@@ -34,6 +34,7 @@ MIN_PARAGRAPH_CHARS = 25
 MIN_MAIN_BLOCK_CHARS = 200
 SIBLING_SHARE = 0.6
 MIN_MAIN_BLOCK_PARAGRAPHS = 3
+MAX_HEADLINE_BLOCK_CHARS = 400
 
 
 def _is_furniture(element: etree._Element, *, headers_too: bool = True) -> bool:
@@ -114,6 +115,32 @@ def main_block(
             break
         best = parent
     return best
+
+
+def headline_block(container: etree._Element) -> etree._Element | None:
+    """The element around the block's h1 that holds the headline furniture and no article text.
+
+    Climbs from the h1 while the parent's text stays short: a kicker, a date, a byline.
+    """
+    headline = next(container.iter("h1"), None)
+    if headline is None:
+        return None
+    block = headline
+    while (parent := block.getparent()) is not None and parent is not container:
+        if len(normalize_text("".join(parent.itertext())) or "") > MAX_HEADLINE_BLOCK_CHARS:
+            break
+        block = parent
+    return block
+
+
+def lead_figure(container: etree._Element) -> etree._Element | None:
+    """A figure of the block that comes before any paragraph of text: the lead image."""
+    for element in container.iter("figure", "p"):
+        if element.tag == "figure":
+            return element
+        if len(normalize_text("".join(element.itertext())) or "") >= MIN_PARAGRAPH_CHARS:
+            return None
+    return None
 
 
 def article_region(root: etree._Element, block: etree._Element | None) -> etree._Element | None:
