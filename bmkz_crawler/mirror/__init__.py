@@ -4,6 +4,7 @@ The site is generated from (seed, number of articles): `model` holds per-article
 `content` generates bodies on demand, `render_*` write the SmartMag/Yoast markup (or, with
 `theme="newsroom"`, the made-up theme of `render_newsroom`; see `themes`), `app` routes a
 request to a reply, `server` serves it with Twisted, `faults` injects failures, `truth`
-gives the Article each article page should yield. `testing.running_mirror` starts it for
-tests, `bench` measures its pages per second.
+gives the Article each article page should yield, in the contract's form as the mirror's own
+`oracle` writes it (never with the crawler's processors, whose work it grades).
+`testing.running_mirror` starts it for tests, `bench` measures its pages per second.
 """

@@ -29,7 +29,9 @@ class Content:
     description: str | None
     image_path: str | None  # full-size image, path without leading slash
     image_caption: str | None
-    related: tuple[tuple[int, str], ...]  # (article index, suffix: "", "?utm_source=...", "#comments")
+    # (article index, link suffix: "", "?utm_source=...", "?fbclid=...", "#comments"): only suffixes
+    # the contract drops from a URL, so the truth states each as the article's own URL
+    related: tuple[tuple[int, str], ...]
 
     def body_texts(self) -> list[str]:
         return [text for block in self.blocks for text in block.texts]
