@@ -12,6 +12,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from bmkz_crawler.policy import crawl_policy
+
 logger = logging.getLogger(__name__)
 
 
@@ -56,8 +58,9 @@ class CrawlProgress:
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = pages / elapsed * 60
         line = f"progress: {pages} pages, {articles} articles, {queued} queued, {rate:.0f} pages/min"
-        total = getattr(spider, "expected_total", None)
-        emitted = getattr(spider, "articles_emitted", articles)
+        policy = crawl_policy(self.crawler)
+        total = policy.expected_total if policy is not None else None
+        emitted = policy.articles_emitted if policy is not None else articles
         if total and emitted and total > emitted:
             eta = (total - emitted) / (emitted / elapsed)
             line += f", ETA {eta / 60:.0f} min for {total} articles the sitemaps list"

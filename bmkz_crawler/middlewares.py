@@ -19,8 +19,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.asyncio import sleep
 
-from bmkz_crawler.extraction.links import is_asset
-from bmkz_crawler.processors import on_site
+from bmkz_crawler.policy import crawl_policy
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +81,15 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 
 class OffsiteRequest(IgnoreRequest):
-    """A request (a link, a redirect) that would leave the site's scheme-host-port."""
+    """A request (a link, a redirect) the policy refused: off the site's scheme-host-port, or an asset."""
 
 
 class OffsiteAndAssetFilter:
-    """Lets through only requests on the site (`processors.same_site`, the one origin rule) that
-    are not assets, whoever made them: the spider, a redirect, a retry. A same-host `http` URL
-    of an `https` site is upgraded to `https`. Counts the site's own answers (`bmkz/site_pages`),
-    so a crawl that fetched nothing can say so."""
+    """Lets through only requests the crawl's policy admits (`CrawlPolicy.request_url`: on the
+    site by the one origin rule, not an asset), whoever made them: the spider, a redirect, a
+    retry. A same-host `http` URL of an `https` site is upgraded to `https`. Counts the site's
+    own answers (`bmkz/site_pages`), so a crawl that fetched nothing can say so. Any other
+    spider (no policy) is let through."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -99,22 +99,13 @@ class OffsiteAndAssetFilter:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
-        spider = spider or self.crawler.spider
-        homes = getattr(spider, "site_urls", None)
-        stats = self.crawler.stats
-        if homes:
-            url = on_site(request.url, homes)
-            if url is None:
-                stats.inc_value("bmkz/filtered/offsite")
-                logger.info("Not leaving the site for %s", request.url)
-                raise OffsiteRequest(f"off-site: {request.url}")
-            if url != request.url:
-                stats.inc_value("bmkz/upgraded_to_https")
-                return request.replace(url=url)
-        if is_asset(request.url) and not request.url.endswith((".xml", ".xml.gz")):
-            stats.inc_value("bmkz/filtered/asset")
-            raise IgnoreRequest(f"asset: {request.url}")
-        return None
+        policy = crawl_policy(self.crawler)
+        if policy is None:
+            return None
+        url = policy.request_url(request.url)
+        if url is None:
+            raise OffsiteRequest(f"not on the site, or an asset: {request.url}")
+        return request.replace(url=url) if url != request.url else None
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         if response.status < 400 and not request.url.endswith("/robots.txt"):

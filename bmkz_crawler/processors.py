@@ -236,6 +236,12 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def parse_instant(value: str | None) -> datetime | None:
+    """An ISO 8601 value (a stored or exported date, an item's `published_at`) -> aware datetime."""
+    parsed = parse_iso_datetime(value)
+    return parsed[0] if parsed else None
+
+
 def parse_feed_date(value: str | None) -> datetime | None:
     """A sitemap `lastmod`, an RSS `pubDate` or an ISO value -> aware datetime."""
     text = normalize_text(value)

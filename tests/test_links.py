@@ -6,7 +6,7 @@ import pytest
 from scrapy.http import HtmlResponse, XmlResponse
 
 from bmkz_crawler.extraction.links import PageLinks, article_url, feed_cards, is_asset, sitemap_entries
-from bmkz_crawler.spiders.arguments import CrawlArguments, edition_of
+from bmkz_crawler.spiders.arguments import CrawlArguments
 
 
 def page(html: str, url: str = "https://bm.kz/") -> PageLinks:
@@ -104,13 +104,6 @@ def test_rss_items_and_sitemap_entries() -> None:
     <sitemap><loc>https://bm.kz/post-sitemap.xml</loc><lastmod>2025-11-07T05:15:00+00:00</lastmod></sitemap></sitemapindex>"""
     [entry] = sitemap_entries(XmlResponse(url="https://bm.kz/sitemap_index.xml", body=index))
     assert entry.is_index and entry.url == "https://bm.kz/post-sitemap.xml"
-
-
-def test_edition_is_the_longest_home_prefix() -> None:
-    editions = {"ru": "https://bm.kz/", "kk": "https://bm.kz/kz/"}
-    assert edition_of("https://bm.kz/kz/maqala/", editions) == "kk"
-    assert edition_of("https://bm.kz/statya/", editions) == "ru"
-    assert edition_of("https://kz.bm.kz/maqala/", {"ru": "https://bm.kz/", "kk": "https://kz.bm.kz/"}) == "kk"
 
 
 def test_sections_are_chosen_by_name_or_slug() -> None:

@@ -13,6 +13,8 @@ from scrapy.utils.test import get_crawler
 
 from bmkz_crawler.extensions import CrawlProgress
 from bmkz_crawler.middlewares import DELAY_KEY, BackoffRetryMiddleware, OffsiteAndAssetFilter
+from bmkz_crawler.policy import CrawlPolicy
+from bmkz_crawler.spiders.arguments import CrawlArguments
 from tests.crawl import PROJECT
 
 
@@ -52,7 +54,6 @@ def test_success_is_not_retried() -> None:
 
 class SiteSpider(Spider):
     name = "site"
-    site_urls = ("https://bm.kz/", "https://kz.bm.kz/")
 
 
 @pytest.mark.parametrize(
@@ -66,8 +67,9 @@ class SiteSpider(Spider):
     ],
 )
 def test_only_site_pages_are_requested(url: str, allowed: bool) -> None:
-    crawler = get_crawler(SiteSpider)
+    crawler = get_crawler(SiteSpider, settings_dict={"BMKZ_BASE_URL": "https://bm.kz/"})
     crawler.spider = crawler._create_spider()
+    CrawlPolicy.from_crawler(crawler, CrawlArguments.parse({})).learn_edition("kk", "https://kz.bm.kz/")
     guard = OffsiteAndAssetFilter.from_crawler(crawler)
     if allowed:
         assert guard.process_request(Request(url)) is None
@@ -77,11 +79,12 @@ def test_only_site_pages_are_requested(url: str, allowed: bool) -> None:
 
 
 def test_progress_line_names_pages_articles_queue_rate_and_eta() -> None:
-    crawler = get_crawler(Spider, settings_dict={"BMKZ_PROGRESS_INTERVAL": 60})
+    crawler = get_crawler(Spider, settings_dict={"BMKZ_PROGRESS_INTERVAL": 60, "BMKZ_BASE_URL": "https://bm.kz/"})
     progress = CrawlProgress(crawler, 60)
     spider = Spider("news")
-    spider.expected_total = 1000
-    spider.articles_emitted = 100
+    policy = CrawlPolicy.from_crawler(crawler, CrawlArguments.parse({}))
+    policy.expected_total = 1000
+    policy.articles_emitted = 100
     crawler.stats.set_value("response_received_count", 150)
     crawler.stats.set_value("item_scraped_count", 100)
     line = progress.progress_line(spider)

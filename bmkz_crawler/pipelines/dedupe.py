@@ -29,6 +29,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from bmkz_crawler.pipelines.drops import drop_item
+from bmkz_crawler.policy import crawl_policy
 from bmkz_crawler.processors import parse_iso_datetime
 from bmkz_crawler.state import ArticleState, StateStore, state_store_for
 
@@ -37,9 +38,9 @@ FULL = "full"
 
 
 def crawl_mode(crawler: Crawler) -> str:
-    """The spider's `-a mode=` argument (`incremental` when the spider has none)."""
-    arguments = getattr(crawler.spider, "args", None)
-    return getattr(arguments, "mode", None) or INCREMENTAL
+    """The crawl's `-a mode=` argument, from its policy (`incremental` for any other spider)."""
+    policy = crawl_policy(crawler)
+    return policy.args.mode if policy is not None else INCREMENTAL
 
 
 class DedupePipeline:

@@ -19,7 +19,7 @@ What is bridged here, and why (the README's "Distributed crawls with Redis" says
 
 Requests also carry the sites and editions their creator knew (`bmkz_sites`): a worker that pops
 a request without having read the home page learns them, so the stay-on-site guard
-(OffsiteAndAssetFilter) and `article_request` accept the other edition's host.
+(OffsiteAndAssetFilter) and the policy accept the other edition's host.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from scrapy.crawler import Crawler
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
-from bmkz_crawler.processors import same_site
+from bmkz_crawler.policy import crawl_policy
 from bmkz_crawler.redis_mode.frontier import SharedFrontier, frontier_for
 
 SITES_META = "bmkz_sites"
@@ -98,23 +98,18 @@ class RedisScheduler(Scheduler):
 
 
 def _stamp_sites(request: Request, spider: Spider) -> None:
-    sites = list(getattr(spider, "site_urls", ()) or ())
-    editions = dict(getattr(spider, "editions", {}) or {})
-    if sites or editions:
-        request.meta[SITES_META] = {"sites": sites, "editions": editions}
+    policy = crawl_policy(spider.crawler)
+    if policy is not None:
+        request.meta[SITES_META] = {"sites": list(policy.homes), "editions": dict(policy.editions)}
 
 
 def _learn_sites(request: Request, spider: Spider) -> None:
-    """Merge what the request's creator knew into this worker's spider (see the module doc)."""
+    """Merge what the request's creator knew into this worker's policy (see the module doc)."""
     known = request.meta.get(SITES_META)
-    if not known:
+    policy = crawl_policy(spider.crawler)
+    if not known or policy is None:
         return
-    site_urls = getattr(spider, "site_urls", None)
-    if isinstance(site_urls, list):
-        for url in known.get("sites", ()):
-            if not any(same_site(url, have) for have in site_urls):
-                site_urls.append(url)
-    editions = getattr(spider, "editions", None)
-    if isinstance(editions, dict):
-        for language, home in known.get("editions", {}).items():
-            editions.setdefault(language, home)
+    for url in known.get("sites", ()):
+        policy.learn_home(url)
+    for language, home in known.get("editions", {}).items():
+        policy.editions.setdefault(language, home)

@@ -86,25 +86,6 @@ class CrawlArguments:
             return False
         return not (self.until and published > self.until)
 
-    def wants_url(self, url: str, editions: dict[str, str]) -> bool:
-        """False only for a URL known to belong to an edition that was not asked for."""
-        if self.lang == "all":
-            return True
-        edition = edition_of(url, editions)
-        return edition is None or edition == self.lang
-
-
-def edition_of(url: str, editions: dict[str, str]) -> str | None:
-    """The edition whose home URL is the longest prefix of the URL (same host)."""
-    best: tuple[int, str] | None = None
-    parts = urlsplit(url)
-    for language, home in editions.items():
-        home_parts = urlsplit(home)
-        matches = home_parts.netloc == parts.netloc and parts.path.startswith(home_parts.path)
-        if matches and (best is None or len(home_parts.path) > best[0]):
-            best = (len(home_parts.path), language)
-    return best[1] if best else None
-
 
 def _csv(value: Any) -> list[str]:
     if value is None:

@@ -8,17 +8,16 @@ Sources, all discovered from `BMKZ_BASE_URL`:
   `lastmod`.
 - feed: the RSS feeds the home pages announce.
 
-Every candidate URL is canonicalized before it is scheduled, so Scrapy's dupefilter sees
-each article once. Pages are handed to ArticleExtractor, which decides by content whether
-a page is an article.
+What to fetch, skip or stop is the crawl's `CrawlPolicy` (bmkz_crawler/policy.py): the spider
+finds candidates and asks it. Every candidate URL is canonicalized once, by the policy, before
+it is scheduled, so Scrapy's dupefilter sees each article once. Pages are handed to
+ArticleExtractor, which decides by content whether a page is an article.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -30,19 +29,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from bmkz_crawler.extraction import ArticleExtractor
-from bmkz_crawler.extraction.article import PROFILE_CHOICES
-from bmkz_crawler.extraction.links import (
-    Card,
-    PageLinks,
-    article_url,
-    feed_cards,
-    is_asset,
-    robots_sitemaps,
-    sitemap_entries,
-)
+from bmkz_crawler.extraction.article import PROFILES
+from bmkz_crawler.extraction.links import Card, PageLinks, feed_cards, robots_sitemaps, sitemap_entries
 from bmkz_crawler.items import Article
 from bmkz_crawler.middlewares import OffsiteRequest
-from bmkz_crawler.processors import canonicalize_url, on_site, parse_cli_date, parse_feed_date, same_site
+from bmkz_crawler.policy import CrawlPolicy
+from bmkz_crawler.processors import canonicalize_url, parse_instant
 from bmkz_crawler.spiders.arguments import CrawlArguments
 
 logger = logging.getLogger(__name__)
@@ -67,64 +59,38 @@ NON_ARTICLE_SITEMAPS = (
 )
 
 
-@dataclass(frozen=True)
-class WalkBounds:
-    """Every walk ends: archives, sitemap nesting and sitemap count (settings BMKZ_ARCHIVE_*, BMKZ_SITEMAP_*)."""
-
-    archive_stale_pages: int = 3  # pages in a row without a new card end an archive walk (the main rule)
-    archive_max_pages: int = 20_000  # backstop: never reached by a real archive
-    sitemap_max_depth: int = 3  # index -> index -> index -> urlset
-    sitemap_max_files: int = 5_000
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> WalkBounds:
-        return cls(
-            settings.getint("BMKZ_ARCHIVE_STALE_PAGES", cls.archive_stale_pages),
-            settings.getint("BMKZ_ARCHIVE_MAX_PAGES", cls.archive_max_pages),
-            settings.getint("BMKZ_SITEMAP_MAX_DEPTH", cls.sitemap_max_depth),
-            settings.getint("BMKZ_SITEMAP_MAX_FILES", cls.sitemap_max_files),
-        )
-
-
 class NewsSpider(Spider):
+    """Discovery only: finds candidate URLs and asks the crawl's `CrawlPolicy` about each."""
+
     name = "news"
-    bounds = WalkBounds()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.args = CrawlArguments.parse(kwargs)  # raises ValueError with a one-line message
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k not in CrawlArguments.NAMES})
-        self.site_urls: list[str] = []
-        self.editions: dict[str, str] = {}  # language -> home URL
-        self.articles_emitted = 0
-        self.expected_total: int | None = None
-        self._sitemap_urls_seen: set[str] = set()
-        self._sitemap_files = 0
-        self._listed: set[int] = set()  # hashes of the card URLs listings showed: "new" cards end stale walks
-        self._bounds_logged: set[str] = set()
         self._gone_logged: set[str] = set()
-        self.state: Any = None
-        self.extractor: ArticleExtractor | None = None
+        self._extractor: ArticleExtractor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        base = crawler.settings.get("BMKZ_BASE_URL")
-        if not canonicalize_url(base):
-            raise ValueError(f"BMKZ_BASE_URL must be an absolute http(s) URL, not {base!r}")
-        spider.base_url = canonicalize_url(base)
-        spider.site_urls = [spider.base_url]
+        spider.policy = CrawlPolicy.from_crawler(crawler, spider.args)
+        spider.base_url = spider.policy.homes[0]
         spider.profile = crawler.settings.get("BMKZ_PROFILE") or "auto"
-        if spider.profile not in PROFILE_CHOICES:
-            raise ValueError(f"BMKZ_PROFILE must be one of {', '.join(PROFILE_CHOICES)}, not {spider.profile!r}")
+        if spider.profile not in ("auto", "none", *PROFILES):
+            raise ValueError(f"BMKZ_PROFILE must be one of auto, none, {', '.join(PROFILES)}, not {spider.profile!r}")
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
-        refresh_days = crawler.settings.getfloat("BMKZ_REFRESH_DAYS", 2.0)
-        spider.refresh_cutoff = datetime.now(UTC) - timedelta(days=refresh_days)
-        spider.bounds = WalkBounds.from_settings(crawler.settings)
         return spider
 
     @property
     def stats(self) -> Any:
         return self.crawler.stats
+
+    @property
+    def extractor(self) -> ArticleExtractor:
+        """Built on first use, so `scrapy parse --spider news -c parse_article URL` has one too."""
+        if self._extractor is None:
+            self._extractor = ArticleExtractor(self.crawler.stats, profile=self.profile)
+        return self._extractor
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -136,12 +102,10 @@ class NewsSpider(Spider):
     # --- start ---------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        # Built here, not in from_crawler: the crawler's stats exist only once the crawl starts.
-        self.extractor = ArticleExtractor(self.crawler.stats, profile=self.profile)
         if self.args.mode == "incremental":
             from bmkz_crawler.state import state_store_for
 
-            self.state = state_store_for(self.crawler)
+            self.policy.store = state_store_for(self.crawler)
         yield Request(self.base_url, callback=self.parse_home, priority=DISCOVERY_PRIORITY, errback=self.on_error)
         if "sitemap" in self.args.sources:
             yield self._robots_request(self.base_url)
@@ -162,19 +126,16 @@ class NewsSpider(Spider):
         if not isinstance(response, TextResponse):
             self.stats.inc_value("bmkz/errors/home_not_html")
             return
+        policy = self.policy
         links = PageLinks(response)
         # The page says which edition it is; the switch link that led here is the fallback.
         language = links.language() or expected_language or "ru"
-        self.editions.setdefault(language, response.url)
-        if expected_language is None and response.url not in self.site_urls:
-            # The site is the home page's final URL after redirects (http -> https, www.): first.
-            self.site_urls.insert(0, response.url)
-        self._remember_site(response.url)
+        policy.editions.setdefault(language, response.url)
+        # The site is the home page's final URL after redirects (http -> https, www.).
+        policy.learn_home(response.url, final=expected_language is None)
         for other_language, home in links.language_switch().items():
-            if other_language not in self.editions and not self._known_home(home):
-                self.editions[other_language] = home
-                new_host = not any(urlsplit(home).netloc == urlsplit(u).netloc for u in self.site_urls)
-                self._remember_site(home)
+            new_host = policy.new_host(home)
+            if policy.learn_edition(other_language, home):
                 yield Request(
                     home,
                     callback=self.parse_home,
@@ -196,15 +157,13 @@ class NewsSpider(Spider):
         if not sections:
             logger.warning("No section menu found on %s: only the home page's articles are walked", response.url)
         for name, url in sections:
-            if self._known_home(url) or url in self.editions.values():
-                continue
-            if not self.args.wants_section(name, url):
+            if policy.is_edition_home(url) or not self.args.wants_section(name, url):
                 continue
             self.stats.inc_value("bmkz/sections")
             yield Request(url, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
         cards = self._cards(links)
-        self._listed.update(hash(card.url) for card in cards)
-        yield from self._follow_cards(cards)
+        policy.note_listing(cards)
+        yield from self._article_requests(policy.cards_to_fetch(cards))
 
     def _cards(self, links: PageLinks) -> list[Card]:
         """The page's cards; a listing read by a fallback rule is counted (`bmkz/cards/fallbackN`)."""
@@ -213,17 +172,10 @@ class NewsSpider(Spider):
             self.stats.inc_value(f"bmkz/cards/{how}")
         return cards
 
-    def _known_home(self, url: str) -> bool:
-        return canonicalize_url(url) in {canonicalize_url(home) for home in self.editions.values()}
-
-    def _remember_site(self, url: str) -> None:
-        if not any(same_site(url, known) for known in self.site_urls):
-            self.site_urls.append(url)
-
     # --- archives ----------------------------------------------------------------------------------
 
     def parse_listing(self, response: Response, page: int = 1, stale: int = 0) -> Iterator[Request]:
-        """One archive page: its cards, then the next page, unless a bound ends the walk.
+        """One archive page: its cards, then the next page, unless the policy ends the walk.
 
         `page` is the page's place in this walk, `stale` how many pages in a row (this one
         included) showed no card that no listing had shown before: an endless `page/N` trap
@@ -236,61 +188,22 @@ class NewsSpider(Spider):
         if not cards:
             self.stats.inc_value("bmkz/listing/no_cards")
             logger.info("Listing without article cards: %s", response.url)
-        new_cards = [card for card in cards if hash(card.url) not in self._listed]
-        self._listed.update(hash(card.url) for card in new_cards)
-        stale = 0 if new_cards else stale + 1
-        settled = [self._settled(card.url, card.published) for card in cards]
-        yield from self._follow_cards(cards, settled)
-        if cards and self.args.since and all(c.published and c.published < self.args.since for c in cards):
-            self.stats.inc_value("bmkz/since/listing_stopped")
-            return
-        if cards and settled[-1]:
-            # Archives list newest first: once the page's oldest card is exported and past the
-            # refresh window, the pages after it are older still. (Sitemap entries are checked
-            # one by one, so an older article never exported is still found there.)
-            self.stats.inc_value("bmkz/incremental/listing_stopped")
-            return
+        stale = 0 if self.policy.note_listing(cards) else stale + 1
+        settled = [self.policy.settled(card.url, card.published) for card in cards]
+        yield from self._article_requests(self.policy.cards_to_fetch(cards, settled))
         next_page = links.next_page()
-        if not next_page or self._at_article_limit():
-            return
-        if stale >= self.bounds.archive_stale_pages:
-            self._bound_reached(
-                "archive_stale",
-                f"Archive walk ended: {stale} pages in a row without a new article card, last {response.url}",
+        has_next = next_page is not None
+        if self.policy.next_archive_page(response.url, cards, settled, page, stale, has_next=has_next):
+            yield Request(
+                next_page,
+                callback=self.parse_listing,
+                priority=LISTING_PRIORITY,
+                errback=self.on_error,
+                cb_kwargs={"page": page + 1, "stale": stale},
             )
-            return
-        if page >= self.bounds.archive_max_pages:
-            backfill = " — a full backfill may be incomplete: raise it" if self.args.mode == "full" else ""
-            self._bound_reached(
-                "archive_max_pages",
-                f"Archive walk ended at BMKZ_ARCHIVE_MAX_PAGES={self.bounds.archive_max_pages}{backfill}:"
-                f" {response.url}",
-            )
-            return
-        yield Request(
-            next_page,
-            callback=self.parse_listing,
-            priority=LISTING_PRIORITY,
-            errback=self.on_error,
-            cb_kwargs={"page": page + 1, "stale": stale},
-        )
 
-    def _bound_reached(self, bound: str, message: str) -> None:
-        """A walk's bound triggered: counted every time (`bmkz/bounds/<bound>`), logged once per crawl."""
-        self.stats.inc_value(f"bmkz/bounds/{bound}")
-        if bound not in self._bounds_logged:
-            self._bounds_logged.add(bound)
-            logger.warning("%s (counted as bmkz/bounds/%s; logged once)", message, bound)
-
-    def _follow_cards(self, cards: list[Card], settled: list[bool] | None = None) -> Iterator[Request]:
-        settled = settled or [self._settled(card.url, card.published) for card in cards]
-        for card, known in zip(cards, settled, strict=True):
-            if not self.args.in_window(card.published):
-                self.stats.inc_value("bmkz/since/card_skipped")
-                continue
-            if known:
-                self.stats.inc_value("bmkz/incremental/known_skipped")
-                continue
+    def _article_requests(self, cards: list[Card]) -> Iterator[Request]:
+        for card in cards:
             request = self.article_request(card.url, excerpt=card.excerpt)
             if request is not None:
                 yield request
@@ -305,21 +218,11 @@ class NewsSpider(Spider):
 
     def _sitemap_request(self, url: str, depth: int) -> Request | None:
         """A sitemap (index) `depth` indexes below robots.txt, unless off-site or past a bound."""
-        on_site_url = on_site(url, self.site_urls)
-        if on_site_url is None:
-            self.stats.inc_value("bmkz/filtered/offsite")
+        fetched = self.policy.sitemap_url(url, depth)
+        if fetched is None:
             return None
-        if depth > self.bounds.sitemap_max_depth:
-            self._bound_reached(
-                "sitemap_depth", f"Sitemap index nesting deeper than {self.bounds.sitemap_max_depth}: {url}"
-            )
-            return None
-        if self._sitemap_files >= self.bounds.sitemap_max_files:
-            self._bound_reached("sitemap_files", f"More than {self.bounds.sitemap_max_files} sitemap files: {url}")
-            return None
-        self._sitemap_files += 1
         return Request(
-            on_site_url,
+            fetched,
             callback=self.parse_sitemap,
             priority=SITEMAP_PRIORITY,
             errback=self.on_error,
@@ -344,76 +247,28 @@ class NewsSpider(Spider):
                 name = urlsplit(entry.url).path.rsplit("/", 1)[-1]
                 if any(marker in name for marker in NON_ARTICLE_SITEMAPS):
                     self.stats.inc_value("bmkz/sitemap/non_article_skipped")
-                    continue
-                if self.args.since and entry.lastmod and entry.lastmod < self.args.since:
-                    self.stats.inc_value("bmkz/since/sitemap_skipped")
-                    continue
-                request = self._sitemap_request(entry.url, depth=depth + 1)
+                elif self.policy.sitemap_child(entry.url, entry.lastmod):
+                    request = self._sitemap_request(entry.url, depth=depth + 1)
+                    if request is not None:
+                        yield request
+            elif self.policy.sitemap_entry(entry.url, entry.lastmod):
+                request = self.article_request(entry.url)
                 if request is not None:
                     yield request
-                continue
-            if entry.url not in self._sitemap_urls_seen:
-                self._sitemap_urls_seen.add(entry.url)
-                self.expected_total = len(self._sitemap_urls_seen)
-            if self.args.since and entry.lastmod and entry.lastmod < self.args.since:
-                self.stats.inc_value("bmkz/since/sitemap_entry_skipped")
-                continue
-            if self._unchanged_since_export(entry.url, entry.lastmod):
-                self.stats.inc_value("bmkz/incremental/sitemap_unchanged")
-                continue
-            request = self.article_request(entry.url)
-            if request is not None:
-                yield request
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         # An RSS description is WordPress's auto-excerpt with " […]": not the listing excerpt.
         cards = [Card(card.url, card.published) for card in feed_cards(response)]
-        yield from self._follow_cards(cards)
-
-    # --- incremental crawling ---------------------------------------------------------------
-
-    def _settled(self, url: str, published: datetime | None) -> bool:
-        """Exported already and older than the refresh window: not fetched again."""
-        if self.state is None:
-            return False
-        known = self.state.lookup(article_url(url) or url)
-        if known is None or not known.last_exported:
-            return False
-        published = published or parse_feed_date(known.published_at)
-        return published is not None and published < self.refresh_cutoff
-
-    def _unchanged_since_export(self, url: str, lastmod: datetime | None) -> bool:
-        """The sitemap's lastmod is no newer than the version we exported.
-
-        Compared on the site's own clock (the exported modified/published time), not on
-        ours: a site whose clock or time zone is off still gets its edits noticed.
-        """
-        if self.state is None or lastmod is None:
-            return False
-        known = self.state.lookup(article_url(url) or url)
-        if known is None or not known.last_exported:
-            return False
-        exported_version = parse_feed_date(known.modified_at or known.published_at)
-        return exported_version is not None and lastmod <= exported_version
+        yield from self._article_requests(self.policy.cards_to_fetch(cards))
 
     # --- articles ----------------------------------------------------------------------------------
 
     def article_request(self, url: str | None, *, excerpt: str | None = None) -> Request | None:
-        url = article_url(url)
-        if url is None or self._at_article_limit():
-            return None
-        url = on_site(url, self.site_urls)
-        if url is None:
-            self.stats.inc_value("bmkz/filtered/offsite")
-            return None
-        if is_asset(url):
-            self.stats.inc_value("bmkz/filtered/asset")
-            return None
-        if not self.args.wants_url(url, self.editions):
-            self.stats.inc_value("bmkz/filtered/other_language")
+        fetched = self.policy.article_url(url)
+        if fetched is None:
             return None
         return Request(
-            url,
+            fetched,
             callback=self.parse_article,
             priority=ARTICLE_PRIORITY,
             errback=self.on_error,
@@ -439,26 +294,15 @@ class NewsSpider(Spider):
         if b"</html>" not in response.body[-4096:].lower():
             self.stats.inc_value("bmkz/errors/truncated_page")
             logger.warning("Page looks truncated (no </html>): %s", response.url)
-        if not self.args.wants_language(article.language):
-            self.stats.inc_value("bmkz/filtered/other_language")
+        if not self.policy.deliver(article.language, parse_instant(article.published_at), response.url):
             return
-        if not self.args.in_window(_published(article)):
-            self.stats.inc_value("bmkz/since/article_out_of_window")
-            return
-        if self._at_article_limit():
-            return
-        self.articles_emitted += 1
         yield article
-        if self._at_article_limit():
+        if self.policy.at_article_limit():
             raise CloseSpider("max_articles")
-        if not self.args.since and "menu" in self.args.sources:
-            for url in article.related_urls:
-                if self._settled(url, None):
-                    self.stats.inc_value("bmkz/incremental/known_skipped")
-                    continue
-                request = self.article_request(url)
-                if request is not None:
-                    yield request
+        for url in self.policy.related_to_fetch(article.related_urls):
+            request = self.article_request(url)
+            if request is not None:
+                yield request
 
     def _repair_encoding(self, response: TextResponse) -> TextResponse:
         """A page whose bytes are not in the charset it declares is read in the one they are in.
@@ -498,10 +342,6 @@ class NewsSpider(Spider):
         logger.warning("Page declared %s but is %s: %s", response.encoding, best.encoding, response.url)
         return response.replace(encoding=best.encoding)
 
-    def _at_article_limit(self) -> bool:
-        limit = self.args.max_articles
-        return limit is not None and self.articles_emitted >= limit
-
     # --- errors ---------------------------------------------------------------------------------
 
     def on_request_dropped(self, request: Request, spider: Spider) -> None:
@@ -536,12 +376,3 @@ class NewsSpider(Spider):
         kind = failure.type.__name__ if failure.type else "unknown"
         self.stats.inc_value(f"bmkz/errors/download/{kind}")
         logger.warning("Download failed (%s): %s", kind, request.url)
-
-
-def _published(article: Article) -> datetime | None:
-    if not article.published_at:
-        return None
-    try:
-        return parse_cli_date(article.published_at)
-    except ValueError:
-        return None
