@@ -1,8 +1,10 @@
 """Pure text, date, number and URL rules of the Article contract.
 
 Every function here takes a plain value and returns a plain value (or None when the input
-does not yield one): no I/O, no Scrapy. ItemLoader processors, the mirror's ground truth and
-the pipelines all use these, so each rule exists once.
+does not yield one): no I/O, no Scrapy. ItemLoader processors and the pipelines use these, so
+each rule exists once in the crawler. The mirror's ground truth does NOT: its oracle
+(`bmkz_crawler/mirror/oracle.py`) re-implements the contract on purpose, so a regression here
+shows up as a truth mismatch.
 """
 
 from __future__ import annotations
@@ -49,9 +51,11 @@ def normalize_text(value: str | None) -> str | None:
     text = str(value)
     if "&" in text and _ENTITY.search(text):
         text = html.unescape(text)
-    text = unicodedata.normalize("NFC", text)
     if _HAS_INVISIBLE.search(text):
         text = text.translate(_INVISIBLE)
+    # NFC after the removals: a soft hyphen between a letter and its combining mark would
+    # otherwise leave the pair uncomposed.
+    text = unicodedata.normalize("NFC", text)
     text = _ANY_SPACE.sub(" ", text).strip()
     return text or None
 
