@@ -34,7 +34,6 @@ _INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS + _CONTROL_CHARS), None)
 # str.translate walks a non-ASCII string in Python-level steps; a regex scan is several times
 # faster and finds nothing on almost every text, so translate runs only when there is work.
 _HAS_INVISIBLE = re.compile("[" + re.escape(_INVISIBLE_CHARS + _CONTROL_CHARS) + "]")
-_SPACES = re.compile(r"[^\S\n]+")  # any Unicode space except newline (NBSP, thin space, tab...)
 _ANY_SPACE = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
@@ -60,11 +59,6 @@ def normalize_text(value: str | None) -> str | None:
     return text or None
 
 
-def normalize_block(value: str | None) -> str | None:
-    """Normalize one body block (a paragraph, heading, list item...): it becomes one line."""
-    return normalize_text(value)
-
-
 def join_blocks(blocks: list[str]) -> str:
     """Body text: blocks in order, separated by one blank line."""
     return "\n\n".join(blocks)
@@ -74,7 +68,7 @@ def normalize_body(value: str | None) -> str | None:
     """Re-normalize an assembled body: each block normalized, empty blocks dropped."""
     if value is None:
         return None
-    blocks = [b for b in (normalize_block(part) for part in re.split(r"\n\s*\n", str(value))) if b]
+    blocks = [b for b in (normalize_text(part) for part in re.split(r"\n\s*\n", str(value))) if b]
     return join_blocks(blocks) or None
 
 
@@ -313,6 +307,17 @@ def dateline_city(paragraph: str | None) -> str | None:
 # --- URLs -------------------------------------------------------------------------------
 
 TRACKING_PARAMETERS = ("fbclid", "gclid", "yclid", "_ga", "mc_cid", "mc_eid")
+
+
+_AMP_SUFFIX = re.compile(r"/amp/?$")
+
+
+def amp_original(url: str) -> str:
+    """The original of an AMP copy (`/slug/amp/` -> `/slug/`); any other URL unchanged. The one /amp/ rule."""
+    parts = urlsplit(url)
+    if not _AMP_SUFFIX.search(parts.path):
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, _AMP_SUFFIX.sub("/", parts.path), parts.query, parts.fragment))
 
 
 def canonicalize_url(url: str | None) -> str | None:

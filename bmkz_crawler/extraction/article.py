@@ -45,12 +45,12 @@ from bmkz_crawler.extraction.main_text import main_text_blocks
 from bmkz_crawler.extraction.structured import ARTICLE_TYPES, StructuredData, text_values, types_of
 from bmkz_crawler.items import REQUIRED_FIELDS, Article
 from bmkz_crawler.processors import (
+    amp_original,
     canonicalize_url,
     content_hash,
     count_words,
     dateline_city,
     language_code,
-    normalize_block,
     normalize_text,
     parse_printed_date,
     parse_views,
@@ -91,7 +91,7 @@ class ArticleLoader(ItemLoader):
     language_in = MapCompose(language_code)
     title_in = MapCompose(strip_site_suffix)
     description_in = MapCompose(normalize_text)
-    body_in = MapCompose(normalize_block)
+    body_in = MapCompose(normalize_text)
     body_out = Compose(join_blocks_or_none)
     published_at_in = MapCompose(to_almaty_iso)
     modified_at_in = MapCompose(to_almaty_iso)
@@ -563,7 +563,7 @@ class _Page:
 
         def response_url() -> str:
             # Without a canonical, an /amp/ duplicate still names its original.
-            return re.sub(r"/amp/?(?=$|\?)", "/", self.url)
+            return amp_original(self.url)
 
         return [
             ("canonical", canonical),

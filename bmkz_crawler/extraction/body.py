@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from bmkz_crawler.processors import normalize_block, same_site
+from bmkz_crawler.processors import normalize_text, same_site
 
 SKIP_TAGS = frozenset(
     {
@@ -97,7 +97,7 @@ def _inline_text(element: etree._Element, parts: list[str]) -> None:
 def block_text(element: etree._Element) -> str | None:
     parts: list[str] = []
     _inline_text(element, parts)
-    return normalize_block("".join(parts))
+    return normalize_text("".join(parts))
 
 
 def _text_outside_links(element: etree._Element) -> str:
@@ -114,7 +114,7 @@ def _link_only(element: etree._Element, text: str, page_url: str) -> bool:
     hrefs = [href for href in element.xpath(".//a/@href") if href.strip()]
     if not hrefs:
         return False
-    rest = normalize_block(_text_outside_links(element))
+    rest = normalize_text(_text_outside_links(element))
     if rest:
         return bool(READ_ALSO_LABEL.match(rest))
     if READ_ALSO_PREFIX.match(text):
@@ -174,7 +174,7 @@ class BodyCollector:
         # Loose text split at blank lines / double <br> forms paragraphs of its own.
         text = "".join(loose)
         for piece in re.split(r"\n\s*\n", text):
-            self._emit(None, normalize_block(piece))
+            self._emit(None, normalize_text(piece))
 
     def _walk_block(self, element: etree._Element) -> None:
         tag = element.tag
@@ -182,13 +182,13 @@ class BodyCollector:
             parts: list[str] = [element.text or ""]
             for child in element:
                 if child.tag in LIST_TAGS:
-                    self._emit(element, normalize_block("".join(parts)))
+                    self._emit(element, normalize_text("".join(parts)))
                     parts = []
                     self._walk_container(child)
                 elif not _is_skipped(child):
                     _inline_text(child, parts)
                 parts.append(child.tail or "")
-            self._emit(element, normalize_block("".join(parts)))
+            self._emit(element, normalize_text("".join(parts)))
         elif tag in BLOCK_TAGS:
             self._emit(element, block_text(element))
         elif tag == "figure":

@@ -20,6 +20,7 @@ from w3lib.html import remove_tags
 
 from bmkz_crawler.extraction.article import css
 from bmkz_crawler.processors import (
+    amp_original,
     canonicalize_url,
     language_code,
     normalize_text,
@@ -111,7 +112,7 @@ def article_url(url: str | None) -> str | None:
     canonical = canonicalize_url(url)
     if canonical is None:
         return None
-    return re.sub(r"/amp/?$", "/", canonical) if urlsplit(canonical).path.endswith(("/amp/", "/amp")) else canonical
+    return amp_original(canonical)
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,6 @@ class PageLinks:
     )
     REL_NEXT = etree.XPath("//link[@rel='next']/@href | //a[@rel='next']/@href")
     PAGE_NUMBERS = css("a.page-numbers")
-    SIDEBAR = css("aside, .widget, .main-sidebar, footer, .related-posts")
 
     def __init__(self, response: TextResponse) -> None:
         self.response = response
