@@ -37,3 +37,17 @@ class Article:
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))
 LIST_FIELDS: frozenset[str] = frozenset({"authors", "tags", "related_urls"})
+
+# An Article the extractor built through ArticleLoader is already in the contract's form (the
+# loader runs the contract's processors on every field): CleanPipeline trusts it instead of
+# cleaning it again. Kept as an instance attribute, not a field, so no feed ever shows it.
+_CONTRACT_CLEAN = "_bmkz_contract_clean"
+
+
+def mark_contract_clean(article: Article) -> Article:
+    setattr(article, _CONTRACT_CLEAN, True)
+    return article
+
+
+def is_contract_clean(item: object) -> bool:
+    return isinstance(item, Article) and getattr(item, _CONTRACT_CLEAN, False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,14 +13,18 @@ from scrapy.utils.test import get_crawler
 
 from bmkz_crawler.items import Article
 from bmkz_crawler.pipelines import CleanPipeline, DedupePipeline, ExportMarkerPipeline, ValidatePipeline
+from bmkz_crawler.policy import CrawlPolicy
 from bmkz_crawler.processors import content_hash, count_words
+from bmkz_crawler.spiders.arguments import CrawlArguments
 from bmkz_crawler.state import state_store_for
 
 FEEDS = {"items.jsonl": {"format": "jsonlines"}}
 
 
 def make_crawler(**settings: Any) -> Crawler:
-    return get_crawler(settings_dict={"BMKZ_STATE_URI": "memory:", "FEEDS": FEEDS, **settings})
+    return get_crawler(
+        settings_dict={"BMKZ_STATE_URI": "memory:", "BMKZ_BASE_URL": "https://bm.kz/", "FEEDS": FEEDS, **settings}
+    )
 
 
 def clean_article(url: str = "https://bm.kz/novost/", **fields: Any) -> Article:
@@ -151,7 +154,7 @@ def test_validate_passes_a_valid_item() -> None:
 
 def dedupe(crawler: Crawler, mode: str | None = None) -> DedupePipeline:
     if mode is not None:
-        crawler.spider = SimpleNamespace(args=SimpleNamespace(mode=mode))  # type: ignore[assignment]
+        CrawlPolicy.from_crawler(crawler, CrawlArguments.parse({"mode": mode}))
     pipeline = DedupePipeline.from_crawler(crawler)
     pipeline.open_spider()
     return pipeline
@@ -333,3 +336,26 @@ def test_marked_articles_are_unchanged_next_time() -> None:
     close_feeds(crawler)
     with pytest.raises(DropItem, match="unchanged"):
         dedupe(crawler).process_item(clean_article())
+
+
+@pytest.mark.parametrize("name", __import__("tests.fixtures.make_expected", fromlist=["page_names"]).page_names())
+def test_extractor_output_is_already_clean_so_clean_pipeline_may_trust_it(name: str) -> None:
+    from bmkz_crawler.extraction import ArticleExtractor
+    from bmkz_crawler.pipelines.clean import clean_article as full_clean
+    from tests.fixtures.make_expected import load_page
+
+    article = ArticleExtractor().extract(load_page(name))
+    if article is None:
+        return
+    before = dataclasses.asdict(article)
+    assert dataclasses.asdict(full_clean(article)) == before  # full cleaning changes nothing
+    crawler = make_crawler()
+    assert CleanPipeline.from_crawler(crawler).process_item(article) is article
+    assert stat(crawler, "bmkz/clean/trusted") == 1
+
+
+def test_an_item_not_from_the_extractor_is_cleaned() -> None:
+    crawler = make_crawler()
+    item = clean_article(title="  Заголовок\u00a0 новости ")
+    CleanPipeline.from_crawler(crawler).process_item(item)
+    assert item.title == "Заголовок новости" and not stat(crawler, "bmkz/clean/trusted")

@@ -43,7 +43,7 @@ from bmkz_crawler.extraction.classindex import ClassIndex
 from bmkz_crawler.extraction.generic import unique
 from bmkz_crawler.extraction.main_text import main_text_blocks
 from bmkz_crawler.extraction.structured import ARTICLE_TYPES, StructuredData, text_values, types_of
-from bmkz_crawler.items import REQUIRED_FIELDS, Article
+from bmkz_crawler.items import REQUIRED_FIELDS, Article, mark_contract_clean
 from bmkz_crawler.processors import (
     amp_original,
     canonicalize_url,
@@ -343,7 +343,7 @@ class ArticleExtractor:
         article.crawled_at = utc_now_iso()
         self._inc("article/extracted")
         self._report(response.url, sources)
-        return article
+        return mark_contract_clean(article)
 
     # --- internals ------------------------------------------------------------------------------
 
