@@ -73,6 +73,9 @@ BMKZ_PROFILE = "auto"
 BMKZ_MARKUP_DRIFT_SHARE = 0.5
 # Write the final crawl stats as JSON to this file (empty: off).
 BMKZ_STATS_FILE = ""
+# Log every fetch/skip decision of the crawl policy with the URL and its stats key ("why wasn't
+# this URL fetched?"): `-s BMKZ_TRACE=True`.
+BMKZ_TRACE = False
 
 # Development: `-s HTTPCACHE_ENABLED=True` replays pages from .scrapy/httpcache.
 HTTPCACHE_ENABLED = False
@@ -106,6 +109,11 @@ FEEDS = {
         "uri_params": "bmkz_crawler.exporters.run_time_uri_params",
         "store_empty": False,
     },
+}
+# Local feed files are flushed and fsync'ed at close, and a failed write fails the feed.
+FEED_STORAGES = {
+    "": "bmkz_crawler.feedstorage.DurableFileFeedStorage",
+    "file": "bmkz_crawler.feedstorage.DurableFileFeedStorage",
 }
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)

@@ -107,6 +107,20 @@ def test_other_finish_reasons_and_failed_feeds_fail() -> None:
     ]
 
 
+def test_feeds_failed_without_scrapy_noticing_and_state_errors_fail() -> None:
+    """A feed whose closing died in finish_exporting is in no feedexport/* count: the audit's is."""
+    assert outcome(**{"bmkz/feed/failed": 1, "bmkz/export_not_marked": 10}).failures() == [
+        "1 feeds failed to store (nothing marked exported)"
+    ]
+    assert outcome(finish_reason="state_write_failed", **{"bmkz/state/write_errors": 3}).failures() == [
+        "finish reason state_write_failed",
+        "3 state store writes failed (nothing marked exported)",
+    ]
+    assert outcome(**{"bmkz/export_not_marked": 10}).failures() == ["10 articles not marked exported"]
+    lines = outcome(**{"bmkz/feed/write_errors": 416, "bmkz/feed/failed": 1}).summary().splitlines()
+    assert "  feed errors         416  (writes that failed)" in lines
+
+
 def test_summary_fits_one_screen() -> None:
     result = outcome(
         elapsed_time_seconds=83.4,

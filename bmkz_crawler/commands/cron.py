@@ -5,6 +5,8 @@
 Spider arguments, settings and outputs are those of `scrapy crawl news`. Exit codes:
 0 the crawl went well; 1 it failed (the summary's last line says why); 2 a bad `-a`
 argument; 75 (EX_TEMPFAIL) an earlier run still holds the lock — nothing was started.
+A feed that lost items or failed to store, and a state write that failed, make the run
+fail (nothing of it is marked exported).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from scrapy import signals
 from scrapy.exceptions import UsageError
 
 from bmkz_crawler.commands.crawl import Command as CrawlCommand
+from bmkz_crawler.feedaudit import FAILED_FEEDS_STAT
+from bmkz_crawler.feedstorage import WRITE_ERRORS_STAT
+from bmkz_crawler.pipelines.export_marker import NOT_MARKED_STAT, STATE_WRITE_ERRORS_STAT
 from bmkz_crawler.spiders.arguments import CrawlArguments
 from bmkz_crawler.state.lock import RunLock, lock_path
 
@@ -89,7 +94,9 @@ class FeedFiles:
     files: list[tuple[str, int]] = field(default_factory=list)
 
     def feed_slot_closed(self, slot: Any) -> None:
-        self.files.append((slot.uri, slot.itemcount))
+        error = getattr(slot.storage, "write_error", None)  # DurableFileFeedStorage's
+        uri = f"{slot.uri} (INCOMPLETE: {error.strerror or error})" if error else slot.uri
+        self.files.append((uri, slot.itemcount))
 
 
 @dataclass
@@ -144,9 +151,15 @@ class CrawlOutcome:
         recognized = any(self.counts(prefix) for prefix in RECOGNIZED_PREFIXES)
         if self.pages and not self.articles_seen and not recognized:
             reasons.append("no article found on the site")
-        failed_feeds = sum(self.counts("feedexport/failed_count/").values())
+        failed_feeds = max(sum(self.counts("feedexport/failed_count/").values()), self.value(FAILED_FEEDS_STAT))
         if failed_feeds:
             reasons.append(f"{failed_feeds} feeds failed to store (nothing marked exported)")
+        state_errors = self.value(STATE_WRITE_ERRORS_STAT)
+        if state_errors:
+            reasons.append(f"{state_errors} state store writes failed (nothing marked exported)")
+        not_marked = self.value(NOT_MARKED_STAT)
+        if not_marked and not failed_feeds and not state_errors:
+            reasons.append(f"{not_marked} articles not marked exported")
         return reasons
 
     def summary(self) -> str:
@@ -168,6 +181,9 @@ class CrawlOutcome:
             _line("gone (404/410)", sum(self.counts(GONE_PREFIX).values())),
             _line("marked exported", self.value("bmkz/exported_marked")),
         ]
+        for label, key in (("feed errors", WRITE_ERRORS_STAT), ("state errors", STATE_WRITE_ERRORS_STAT)):
+            if self.value(key):
+                lines.append(_line(label, self.value(key), "writes that failed"))
         lines += [f"  {'feed':<16}{items:>7}  {uri}" for uri, items in self.feeds]
         drift = self.stats.get("bmkz/markup_drift")
         if drift:

@@ -48,6 +48,11 @@ class StateStore(Protocol):
     `bmkz_crawler.state.STORE_CLASSES`), and are used from the reactor thread only.
     """
 
+    @property
+    def location(self) -> str:
+        """Where the store keeps its data (a file, a server and key prefix), for messages."""
+        ...
+
     def open(self) -> None: ...
 
     def close(self) -> None: ...

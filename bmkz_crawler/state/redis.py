@@ -53,6 +53,14 @@ class RedisStateStore:
         prefix = query.pop("prefix", DEFAULT_PREFIX)
         return cls(urlunsplit(parts._replace(query=urlencode(query))), prefix)
 
+    @property
+    def location(self) -> str:
+        """The server and key prefix, without a password."""
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return f"{urlunsplit(parts._replace(netloc=netloc, query=''))} (keys {self.prefix}*)"
+
     # --- lifecycle ----------------------------------------------------------------------------
 
     def open(self) -> None:

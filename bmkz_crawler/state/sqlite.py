@@ -55,6 +55,10 @@ class SQLiteStateStore:
             return cls(MEMORY)
         return cls(uri.removeprefix("sqlite://"))
 
+    @property
+    def location(self) -> str:
+        return "in memory" if self.path == MEMORY else self.path
+
     # --- lifecycle ----------------------------------------------------------------------------
 
     def open(self) -> None:
