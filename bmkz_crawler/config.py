@@ -71,6 +71,7 @@ def check_settings(settings: BaseSettings) -> None:
     ):
         _at_least(settings, name, 1, int)
     _check_bool(settings, "BMKZ_CSV_BOM")
+    _check_bool(settings, "BMKZ_TRACE")
     _check_profile(settings)
     _check_redis_url(settings)
     _check_state(settings)
