@@ -14,13 +14,14 @@ ArticleCsvItemExporter (registered for `csv` in FEED_EXPORTERS, so `-O x.csv` us
   UTF-8 (Cyrillic, Kazakh letters) rather than the system code page.
 
 Gzip is Scrapy's feed post-processing, per feed:
-`FEEDS = {"feeds/%(name)s-%(run_time)s.csv.gz": {"format": "csv",
+`FEEDS = {"feeds/%(name)s-%(run_time)s-%(run_id)s.csv.gz": {"format": "csv",
 "postprocessing": ["scrapy.extensions.postprocessing.GzipPlugin"]}}`.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Self
 
@@ -74,16 +75,19 @@ class ArticleCsvItemExporter(CsvItemExporter):
 
 
 def run_time_uri_params(params: dict[str, Any], spider: Spider) -> dict[str, Any]:
-    """FEEDS `uri_params`: `%(run_time)s` is the crawl's UTC start, `20251107T101500Z`.
+    """FEEDS `uri_params`: `%(run_time)s` is the crawl's UTC start, `20251107T101500Z`, and
+    `%(run_id)s` a short random id of this process's run, `4f2a9c`.
 
     Scrapy's `%(time)s` (`2025-11-07T10-15-00+00-00`) is taken anew for each feed, so the
-    JSON Lines and CSV files of one run could differ by a second; this one is taken once
-    per spider, sorts by name and holds no `:` or `+`.
+    JSON Lines and CSV files of one run could differ by a second; these are taken once per
+    spider, sort by name and hold no `:` or `+`. Two crawls started in the same second
+    (two Redis-mode workers, two containers whose crawlers are all pid 1) differ by run_id,
+    so `news-%(run_time)s-%(run_id)s` never names another process's file.
     """
-    run_time = getattr(spider, "_bmkz_feed_run_time", None)
-    if run_time is None:
+    run = getattr(spider, "_bmkz_feed_run", None)
+    if run is None:
         started = spider.crawler.stats.get_value("start_time") if spider.crawler.stats else None
         moment = started if isinstance(started, datetime) else datetime.now(UTC)
-        run_time = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        spider._bmkz_feed_run_time = run_time  # type: ignore[attr-defined]
-    return {**params, "run_time": run_time}
+        run = {"run_time": moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"), "run_id": secrets.token_hex(3)}
+        spider._bmkz_feed_run = run  # type: ignore[attr-defined]
+    return {**params, **run}

@@ -96,15 +96,16 @@ ITEM_PIPELINES = {
     "bmkz_crawler.pipelines.DedupePipeline": 300,
     "bmkz_crawler.pipelines.ExportMarkerPipeline": 900,
 }
-# One JSON Lines and one CSV file per run, named by the run's UTC start (news-20251107T101500Z);
-# a run with nothing new writes no file. `-o` / `-O` replace these.
+# One JSON Lines and one CSV file per run, named by the run's UTC start and a random run id
+# (news-20251107T101500Z-4f2a9c: sorted by time, never another process's file); a run with
+# nothing new writes no file. `-o` / `-O` replace these.
 FEEDS = {
-    "feeds/%(name)s-%(run_time)s.jsonl": {
+    "feeds/%(name)s-%(run_time)s-%(run_id)s.jsonl": {
         "format": "jsonlines",
         "uri_params": "bmkz_crawler.exporters.run_time_uri_params",
         "store_empty": False,
     },
-    "feeds/%(name)s-%(run_time)s.csv": {
+    "feeds/%(name)s-%(run_time)s-%(run_id)s.csv": {
         "format": "csv",
         "uri_params": "bmkz_crawler.exporters.run_time_uri_params",
         "store_empty": False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy.settings import Settings
 
 from bmkz_crawler.commands.cron import EXIT_LOCKED, CrawlOutcome
-from bmkz_crawler.state.lock import RunLock
+from bmkz_crawler.state.lock import RunLock, crawl_lock_or_refuse, lock_path, state_lock_path
 
 PROJECT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(PROJECT)}
@@ -66,6 +68,47 @@ def test_lock_of_a_killed_process_is_released(tmp_path: Path) -> None:
 def test_lock_as_context_manager(tmp_path: Path) -> None:
     with RunLock(tmp_path / "x.lock"), pytest.raises(BlockingIOError), RunLock(tmp_path / "x.lock"):
         pass
+
+
+def test_the_state_lock_is_next_to_a_sqlite_state_and_absent_in_redis_mode(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite3"
+    assert state_lock_path(Settings({"BMKZ_STATE_URI": str(state)})) == Path(f"{state}.lock")
+    assert state_lock_path(Settings({"BMKZ_STATE_URI": f"sqlite://{state}"})) == Path(f"{state}.lock")
+    assert state_lock_path(Settings({"BMKZ_STATE_URI": "memory:"})) is None
+    redis_mode = {"BMKZ_STATE_URI": str(state), "BMKZ_REDIS_URL": "redis://127.0.0.1:6379/0"}
+    assert state_lock_path(Settings(redis_mode)) is None
+    redis_state = Settings({"BMKZ_STATE_URI": "redis://h:6379/0", "BMKZ_LOCK_FILE": str(tmp_path / "cron.lock")})
+    other_state = Settings({"BMKZ_STATE_URI": "redis://h:6379/1", "BMKZ_LOCK_FILE": str(tmp_path / "cron.lock")})
+    assert state_lock_path(redis_state).parent == tmp_path  # next to the cron lock, one per state
+    assert state_lock_path(redis_state) != state_lock_path(other_state)
+
+
+def test_crawl_lock_refuses_in_one_line_while_another_crawl_holds_it(tmp_path: Path, capsys: Any) -> None:
+    settings = Settings({"BMKZ_STATE_URI": str(tmp_path / "state.sqlite3")})
+    holder = hold_lock_in_subprocess(tmp_path / "state.sqlite3.lock")
+    try:
+        assert crawl_lock_or_refuse(settings, "scrapy crawl") is None
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=10)
+    assert capsys.readouterr().err == (
+        f"scrapy crawl: another crawl (pid {holder.pid}) holds {tmp_path / 'state.sqlite3.lock'},"
+        " the lock of its state; not starting\n"
+    )
+    lock = crawl_lock_or_refuse(settings, "scrapy crawl")
+    assert lock is not None and lock.holder_pid() == os.getpid()
+    lock.release()
+
+
+def test_cron_whose_lock_is_the_state_lock_does_not_refuse_itself(tmp_path: Path) -> None:
+    """flock is per open file: taking the same file twice in one process would fail."""
+    path = tmp_path / "state.sqlite3.lock"
+    settings = Settings({"BMKZ_STATE_URI": str(tmp_path / "state.sqlite3"), "BMKZ_LOCK_FILE": str(path)})
+    with RunLock(lock_path(settings)) as cron_lock:
+        state_lock = crawl_lock_or_refuse(settings, "scrapy cron", holding=cron_lock.path)
+        assert state_lock is not None and state_lock.path is None  # held already, by cron's own lock
+        assert not RunLock(path).acquire()  # and still held against anyone else
+        state_lock.release()
 
 
 # --- the verdict ---------------------------------------------------------------------------------
@@ -208,8 +251,9 @@ def test_cron_twice_on_the_mirror_exports_then_skips(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stdout + first.stderr[-2000:]
     assert second.returncode == 0, second.stdout + second.stderr[-2000:]
     feeds = sorted(path.name for path in (workdir / "feeds").iterdir())
-    assert len(feeds) == 2 and feeds[0].endswith("Z.csv") and feeds[1].endswith("Z.jsonl")
-    assert feeds[0].removesuffix(".csv") == feeds[1].removesuffix(".jsonl")  # one run, one time
+    assert len(feeds) == 2 and feeds[0].endswith(".csv") and feeds[1].endswith(".jsonl")
+    assert feeds[0].removesuffix(".csv") == feeds[1].removesuffix(".jsonl")  # one run, one name
+    assert re.fullmatch(r"news-\d{8}T\d{6}Z-[0-9a-f]{6}", feeds[1].removesuffix(".jsonl"))  # time, then run id
     rows = (workdir / "feeds" / feeds[1]).read_text(encoding="utf-8").splitlines()
     assert len(rows) == 30
     assert f"  new                  {len(rows)}" in first.stdout.splitlines()

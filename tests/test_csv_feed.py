@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +157,20 @@ def test_run_time_is_one_sortable_filename_safe_value_per_spider() -> None:
     assert first["run_time"] == second["run_time"]
     assert len(first["run_time"]) == len("20251107T101500Z")
     assert first["run_time"].endswith("Z") and ":" not in first["run_time"] and "+" not in first["run_time"]
+
+
+def test_two_runs_started_in_the_same_second_get_different_feed_names() -> None:
+    """Two crawls (Redis-mode workers, containers that are all pid 1) must never append to one
+    file: the default names carry a random run id after the time, so they still sort by time."""
+    from bmkz_crawler.settings import FEEDS
+
+    runs = []
+    for _ in range(2):
+        crawler = get_crawler()
+        spider = Spider.from_crawler(crawler, name="news")
+        crawler.stats.set_value("start_time", datetime(2025, 11, 7, 10, 15, 0, 900, tzinfo=UTC))
+        runs.append({uri % run_time_uri_params({"name": "news"}, spider) for uri in FEEDS})
+    for names in runs:
+        assert len({name.rsplit(".", 1)[0] for name in names}) == 1  # one name for both files of a run
+        assert all(re.fullmatch(r"feeds/news-20251107T101500Z-[0-9a-f]{6}\.(jsonl|csv)", name) for name in names)
+    assert runs[0].isdisjoint(runs[1])

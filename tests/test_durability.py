@@ -17,6 +17,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ from bmkz_crawler.items import Article
 from bmkz_crawler.pipelines import ExportMarkerPipeline
 from bmkz_crawler.processors import content_hash, count_words
 from bmkz_crawler.state import state_store_for
-from tests.crawl import FAST_SETTINGS, PROJECT
+from bmkz_crawler.state.lock import EXIT_LOCKED, RunLock
+from tests.crawl import FAST_SETTINGS, PROJECT, crawl_command, start_crawl
 from tests.servers import running_redis
 
 FAULTY = "tests.diskfaults.FillingDiskFeedStorage"
@@ -357,3 +359,32 @@ def test_a_state_that_fills_closes_the_crawl_and_fails_the_run(
         assert exported_in_state(tmp_path / "state.sqlite3") == set()
     else:
         assert exported == []
+
+
+def test_a_second_crawl_on_the_same_state_is_refused_before_it_starts(mirror300, tmp_path: Path) -> None:
+    """Before: two crawls on one state both exported nearly everything as new, into one feed
+    file when started in the same second. Now the second `scrapy crawl` (or `scrapy cron`,
+    with a cron lock of its own) refuses in one line, exit 75, and writes nothing."""
+    state = tmp_path / "state.sqlite3"
+    slow = {"DOWNLOAD_DELAY": "0.2", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "BMKZ_STATE_URI": str(state)}
+    first = start_crawl(mirror300.base_url, tmp_path / "first", settings=slow, output="first.jsonl")
+    try:
+        deadline = time.monotonic() + 30
+        while RunLock(f"{state}.lock").holder_pid() != first.pid and time.monotonic() < deadline:
+            time.sleep(0.05)
+        refusal = f"another crawl (pid {first.pid}) holds {state}.lock, the lock of its state; not starting"
+        for command in ("crawl", "cron"):
+            started = time.monotonic()
+            argv, env = crawl_command(
+                mirror300.base_url, tmp_path / command, settings={"BMKZ_STATE_URI": str(state)}, command=command
+            )
+            second = subprocess.run(argv, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60)
+            assert second.returncode == EXIT_LOCKED, second.stderr[-2000:]
+            assert second.stderr.strip().splitlines()[-1] == f"scrapy {command}: {refusal}"
+            assert second.stdout == ""
+            assert not (tmp_path / command / "items.jsonl").exists()
+            assert time.monotonic() - started < 15  # the interpreter's start-up, not a crawl
+        assert first.poll() is None, "the first crawl should still be running"
+    finally:
+        first.kill()
+        first.wait()

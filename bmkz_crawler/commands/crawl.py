@@ -24,6 +24,7 @@ from scrapy.utils.conf import feed_process_params_from_cli
 
 from bmkz_crawler.config import check_settings
 from bmkz_crawler.spiders.arguments import CrawlArguments
+from bmkz_crawler.state.lock import EXIT_LOCKED, crawl_lock_or_refuse
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -103,6 +104,11 @@ class Command(ScrapyCrawlCommand):
         if self.refuse_bad_input(spider_name, opts):
             return
         assert self.crawler_process is not None and self.settings is not None
+        # One crawl at a time on one state (not in Redis mode); held until the process ends.
+        self.state_lock = crawl_lock_or_refuse(self.settings, "scrapy crawl")
+        if self.state_lock is None:
+            self.exitcode = EXIT_LOCKED
+            return
         crawler = self._create_crawler(spider_name)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

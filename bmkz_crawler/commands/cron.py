@@ -4,9 +4,9 @@
 
 Spider arguments, settings and outputs are those of `scrapy crawl news`. Exit codes:
 0 the crawl went well; 1 it failed (the summary's last line says why); 2 a bad `-a`
-argument; 75 (EX_TEMPFAIL) an earlier run still holds the lock — nothing was started.
-A feed that lost items or failed to store, and a state write that failed, make the run
-fail (nothing of it is marked exported).
+argument; 75 (EX_TEMPFAIL, EXIT_LOCKED) an earlier run still holds the cron lock, or another
+crawl the lock of the crawl state — nothing was started. A feed that lost items or failed to
+store, and a state write that failed, make the run fail (nothing of it is marked exported).
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from bmkz_crawler.feedaudit import FAILED_FEEDS_STAT
 from bmkz_crawler.feedstorage import WRITE_ERRORS_STAT
 from bmkz_crawler.pipelines.export_marker import NOT_MARKED_STAT, STATE_WRITE_ERRORS_STAT
 from bmkz_crawler.spiders.arguments import CrawlArguments
-from bmkz_crawler.state.lock import RunLock, lock_path
+from bmkz_crawler.state.lock import EXIT_LOCKED, RunLock, crawl_lock_or_refuse, lock_path
 
 EXIT_FAILED = 1
 EXIT_BAD_ARGUMENT = 2
-EXIT_LOCKED = 75  # EX_TEMPFAIL: "try again later", which is what the next cron tick does
 # Deliberate stops: the spider's max_articles, and the user's own CLOSESPIDER_* budgets.
 OK_FINISH_REASONS = frozenset(
     {"finished", "max_articles", "closespider_timeout", "closespider_itemcount", "closespider_pagecount"}
@@ -66,7 +65,14 @@ class Command(CrawlCommand):
             self.exitcode = EXIT_LOCKED
             return
         try:
-            self.exitcode = self._run_crawl(spider_name, opts)
+            state_lock = crawl_lock_or_refuse(self.settings, "scrapy cron", holding=lock.path)
+            if state_lock is None:
+                self.exitcode = EXIT_LOCKED
+                return
+            try:
+                self.exitcode = self._run_crawl(spider_name, opts)
+            finally:
+                state_lock.release()
         finally:
             lock.release()
 
