@@ -37,6 +37,7 @@ from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 
+from bmkz_crawler.compat import loader_values
 from bmkz_crawler.extraction import generic
 from bmkz_crawler.extraction.body import collect_body, is_inner_furniture
 from bmkz_crawler.extraction.classindex import ClassIndex
@@ -120,7 +121,7 @@ class ArticleLoader(ItemLoader):
     def get_output_processor(self, field_name: str) -> Callable[..., Any]:
         return _processor(type(self), field_name, "out")
 
-    def _process_input_value(self, field_name: str, value: Any) -> Any:
+    def _process_input_value(self, field_name: str, value: Any) -> Any:  # private API: see compat.py
         proc = self.get_input_processor(field_name)
         try:
             return proc(value)
@@ -132,7 +133,7 @@ class ArticleLoader(ItemLoader):
 
     def get_output_value(self, field_name: str) -> Any:
         proc = self.get_output_processor(field_name)
-        value = self._values.get(field_name, [])
+        value = loader_values(self, field_name)
         try:
             return proc(value)
         except Exception as e:

@@ -31,6 +31,7 @@ from scrapy.crawler import Crawler
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
+from bmkz_crawler.compat import redis_decode_request, redis_encode_request
 from bmkz_crawler.policy import crawl_policy
 from bmkz_crawler.redis_mode.frontier import SharedFrontier, frontier_for
 
@@ -72,7 +73,7 @@ class RedisScheduler(Scheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         _stamp_sites(request, self.spider)
-        data = self.queue._encode_request(request)
+        data = redis_encode_request(self.queue, request)
         fingerprint = self.df.request_fingerprint(request)
         if not self.frontier.enqueue(fingerprint, data, request.priority, dont_filter=request.dont_filter):
             self.df.log(request, self.spider)
@@ -84,7 +85,7 @@ class RedisScheduler(Scheduler):
         data = self.frontier.lease()
         if data is None:
             return None
-        request = self.queue._decode_request(data)
+        request = redis_decode_request(self.queue, data)
         self.frontier.track(request, data)
         _learn_sites(request, self.spider)
         self.stats.inc_value("scheduler/dequeued/redis")

@@ -25,6 +25,7 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.http import Response
 from twisted.internet.task import LoopingCall
 
+from bmkz_crawler.compat import wake_engine
 from bmkz_crawler.redis_mode.frontier import SharedFrontier, frontier_for
 
 logger = logging.getLogger(__name__)
@@ -95,10 +96,7 @@ class RedisWorker:
     def _wake_if_queued(self) -> None:
         if not self.frontier.pending_queue():
             return
-        slot = getattr(self.crawler.engine, "_slot", None)
-        nextcall = getattr(slot, "nextcall", None)
-        if nextcall is not None:
-            nextcall.schedule()
+        wake_engine(self.crawler.engine)
         if self._watcher is not None and self._watcher.running:
             self._watcher.stop()
 

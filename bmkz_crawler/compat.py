@@ -1,0 +1,138 @@
+"""Every private API of another library this project relies on, behind one adapter each.
+
+A library may rename or drop a private name in any release without notice. Each one used here
+goes through a function of this module, and `missing_private_apis()` checks them all against
+the installed versions: tests/test_compat.py fails on an upgrade that breaks one, with a message
+naming the library, its version and the API — not a crawl that silently misbehaves.
+
+What is used, and why:
+- itemloaders `ItemLoader._values`, `ItemLoader._process_input_value`: the loader's processors
+  are looked up once per class (extraction/article.py), a tenth of extraction time;
+- scrapy `CsvItemExporter._write_headers_and_set_fields_to_export`, `._headers_not_written`: an
+  empty CSV feed still gets its header;
+- scrapy `ExecutionEngine._slot.nextcall`: a waiting Redis-mode worker wakes as soon as the
+  shared queue fills;
+- scrapy `BaseRunSpiderCommand._create_crawler`: `scrapy crawl`/`cron` keep the crawler to read
+  its stats after the run;
+- scrapy-redis `scrapy_redis.queue.Base._encode_request`, `._decode_request`: requests are
+  serialized as scrapy-redis does, into our own atomic frontier.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+# --- itemloaders ------------------------------------------------------------------------------
+
+
+def loader_values(loader: Any, field_name: str) -> list[Any]:
+    """The values collected for a field, before its output processor (`ItemLoader._values`)."""
+    return loader._values.get(field_name, [])
+
+
+# --- scrapy -----------------------------------------------------------------------------------------
+
+
+def csv_write_header(exporter: Any) -> None:
+    """Write a CsvItemExporter's header row now, even before (or without) any row."""
+    exporter._write_headers_and_set_fields_to_export(None)
+    exporter._headers_not_written = False
+
+
+def wake_engine(engine: Any) -> bool:
+    """Ask the engine to look at its scheduler now rather than at its next 5 s heartbeat."""
+    slot = getattr(engine, "_slot", None)
+    nextcall = getattr(slot, "nextcall", None)
+    if nextcall is None:
+        return False
+    nextcall.schedule()
+    return True
+
+
+def create_crawler(command: Any, spider_name: str) -> Any:
+    """The crawler a `scrapy crawl`-like command would run (kept to read its stats afterwards)."""
+    return command._create_crawler(spider_name)
+
+
+# --- scrapy-redis -----------------------------------------------------------------------------------
+
+
+def redis_encode_request(queue: Any, request: Any) -> Any:
+    return queue._encode_request(request)
+
+
+def redis_decode_request(queue: Any, data: Any) -> Any:
+    return queue._decode_request(data)
+
+
+# --- the check ---------------------------------------------------------------------------------------
+
+
+def _itemloaders() -> list[str]:
+    from itemloaders import ItemLoader
+
+    missing = []
+    if not callable(getattr(ItemLoader, "_process_input_value", None)):
+        missing.append("ItemLoader._process_input_value (overridden by ArticleLoader)")
+    elif "_process_input_value" not in inspect.getsource(ItemLoader.add_value) + inspect.getsource(ItemLoader):
+        missing.append("ItemLoader._process_input_value is no longer called by add_value")
+    if not isinstance(getattr(ItemLoader(), "_values", None), dict):
+        missing.append("ItemLoader._values (a dict of collected values)")
+    return missing
+
+
+def _scrapy() -> list[str]:
+    from scrapy.commands import BaseRunSpiderCommand
+    from scrapy.core import engine
+    from scrapy.exporters import CsvItemExporter
+
+    missing = []
+    exporter = CsvItemExporter(io.BytesIO())
+    if not callable(getattr(exporter, "_write_headers_and_set_fields_to_export", None)):
+        missing.append("CsvItemExporter._write_headers_and_set_fields_to_export")
+    if not hasattr(exporter, "_headers_not_written"):
+        missing.append("CsvItemExporter._headers_not_written")
+    engine_source = inspect.getsource(engine)
+    if "self._slot" not in engine_source or "nextcall" not in engine_source:
+        missing.append("ExecutionEngine._slot.nextcall")
+    if not callable(getattr(BaseRunSpiderCommand, "_create_crawler", None)):
+        missing.append("BaseRunSpiderCommand._create_crawler")
+    return missing
+
+
+def _scrapy_redis() -> list[str]:
+    try:
+        from scrapy_redis.queue import Base
+    except ImportError:
+        return []  # the redis extra is not installed: Redis mode is not used
+    return [
+        f"scrapy_redis.queue.Base.{name}" for name in ("_encode_request", "_decode_request") if not hasattr(Base, name)
+    ]
+
+
+CHECKS: dict[str, Callable[[], list[str]]] = {
+    "itemloaders": _itemloaders,
+    "scrapy": _scrapy,
+    "scrapy-redis": _scrapy_redis,
+}
+
+
+def missing_private_apis() -> list[str]:
+    """One line per private API the installed libraries no longer have (empty when all are there)."""
+    return [
+        f"{package} {_version(package)} no longer has {api}: see bmkz_crawler/compat.py"
+        for package, check in CHECKS.items()
+        for api in check()
+    ]
