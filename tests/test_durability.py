@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import errno
 import json
 import logging
 import os
@@ -147,6 +148,33 @@ def test_disk_full_at_the_final_flush_fails_the_store(tmp_path: Path) -> None:
     crawler = run_feeds(tmp_path, feeds, [article(n) for n in range(3)], FEED_STORAGES={"": FAULTY})
     assert stat(crawler, "feedexport/failed_count/FillingDiskFeedStorage") == 1
     assert stat(crawler, "bmkz/feed/write_errors") >= 1 and stat(crawler, "bmkz/feed/failed") == 1
+    assert exported_urls(crawler) == set()
+
+
+def test_feeds_are_fsynced_at_close_and_a_failed_fsync_fails_the_feed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data is only on the disk once fsync says so; an fsync error (EIO: the kernel dropped
+    dirty pages) means the file may have lost data that every write() had accepted."""
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("lost.jsonl"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    feeds = {
+        str(tmp_path / "kept.jsonl"): {"format": "jsonlines"},
+        str(tmp_path / "lost.jsonl"): {"format": "jsonlines"},
+    }
+    crawler = run_feeds(tmp_path, feeds, [article(n) for n in range(3)])
+    assert len(synced) >= 3  # both files, and the folder they were created in
+    assert stat(crawler, "feedexport/success_count/DurableFileFeedStorage") == 1
+    assert stat(crawler, "feedexport/failed_count/DurableFileFeedStorage") == 1
+    assert stat(crawler, "bmkz/feed/failed") == 1
     assert exported_urls(crawler) == set()
 
 
