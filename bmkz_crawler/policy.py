@@ -34,7 +34,7 @@ from scrapy.crawler import Crawler
 from bmkz_crawler.extraction.links import Card, article_url, is_asset
 from bmkz_crawler.processors import canonicalize_url, on_site, parse_instant, same_site
 from bmkz_crawler.spiders.arguments import CrawlArguments
-from bmkz_crawler.state.base import StateStore
+from bmkz_crawler.state.base import ArticleState, StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -177,18 +177,19 @@ class CrawlPolicy:
         return True
 
     def is_edition_home(self, url: str) -> bool:
-        canonical = canonicalize_url(url)
-        return canonical in {canonicalize_url(home) for home in self.editions.values()}
+        return _home_key(url) in {_home_key(home) for home in self.editions.values()}
 
     def edition_of(self, url: str) -> str | None:
-        """The edition whose home URL is the longest prefix of the URL (same host)."""
+        """The edition whose home URL is the longest prefix of the URL, on whole path segments
+        (same host): `/kz` claims `/kz/maqala/`, never `/kzt-ukrepilsya/`."""
         best: tuple[int, str] | None = None
         parts = urlsplit(url)
         for language, home in self.editions.items():
             home_parts = urlsplit(home)
-            matches = home_parts.netloc == parts.netloc and parts.path.startswith(home_parts.path)
-            if matches and (best is None or len(home_parts.path) > best[0]):
-                best = (len(home_parts.path), language)
+            prefix = home_parts.path.rstrip("/") + "/"
+            matches = home_parts.netloc == parts.netloc and (parts.path + "/").startswith(prefix)
+            if matches and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), language)
         return best[1] if best else None
 
     def new_host(self, url: str) -> bool:
@@ -234,11 +235,17 @@ class CrawlPolicy:
 
     # --- incremental ----------------------------------------------------------------------------------
 
+    def _known(self, url: str) -> ArticleState | None:
+        """What the state store knows of the URL, in the form it is fetched (and so exported) in."""
+        assert self.store is not None
+        canonical = article_url(url) or url
+        return self.store.lookup(self.site_url(canonical) or canonical)
+
     def settled(self, url: str, published: datetime | None) -> bool:
         """Exported already and older than the refresh window: not fetched again."""
         if self.store is None:
             return False
-        known = self.store.lookup(article_url(url) or url)
+        known = self._known(url)
         if known is None or not known.last_exported:
             return False
         published = published or parse_instant(known.published_at)
@@ -252,7 +259,7 @@ class CrawlPolicy:
         """
         if self.store is None or lastmod is None:
             return False
-        known = self.store.lookup(article_url(url) or url)
+        known = self._known(url)
         if known is None or not known.last_exported:
             return False
         exported_version = parse_instant(known.modified_at or known.published_at)
@@ -365,3 +372,8 @@ class CrawlPolicy:
         if bound not in self._bounds_logged:
             self._bounds_logged.add(bound)
             logger.warning("%s: %s (counted as %s%s; logged once)", message, url, BOUNDS_PREFIX, bound)
+
+
+def _home_key(url: str) -> str:
+    """A home URL compared with or without its trailing slash."""
+    return (canonicalize_url(url) or url).rstrip("/") + "/"

@@ -398,7 +398,20 @@ def on_site(url: str | None, homes: Iterable[str]) -> str | None:
         return None
     for home in homes:
         if same_site(url, home):
-            if origin[0] == "http" and origin[2] is None and (site_origin(home) or ("",))[0] == "https":
-                return "https" + url.strip()[4:]
-            return url
+            return _in_homes_form(url.strip(), home)
     return None
+
+
+def _in_homes_form(url: str, home: str) -> str:
+    """The URL with the home's scheme (http upgraded on an https site) and its `www.` form of the
+    same host, so `http://bm.kz/a/`, `https://www.bm.kz/a/` and `https://bm.kz/a/` are one URL."""
+    parts, home_parts = urlsplit(url), urlsplit(home)
+    scheme, netloc = parts.scheme, parts.netloc
+    if scheme == "http" and home_parts.scheme == "https" and site_origin(url)[2] is None:  # type: ignore[index]
+        scheme, netloc = "https", netloc.removesuffix(":80")
+    host, home_host = (parts.hostname or "").rstrip("."), (home_parts.hostname or "").rstrip(".")
+    if host != home_host and host.removeprefix("www.") == home_host.removeprefix("www."):
+        netloc = netloc.replace(parts.hostname or "", home_parts.hostname or "", 1)
+    if (scheme, netloc) == (parts.scheme, parts.netloc):
+        return url
+    return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))

@@ -157,6 +157,8 @@ def test_one_origin_rule(url: str, site: str, same: bool) -> None:
 
 def test_a_same_host_http_link_on_an_https_site_is_upgraded() -> None:
     assert on_site("http://bm.kz/a/", ["https://bm.kz/"]) == "https://bm.kz/a/"
+    assert on_site("https://www.bm.kz/a/", ["https://bm.kz/"]) == "https://bm.kz/a/"  # www. an alias: one URL
+    assert on_site("http://bm.kz:80/a/?x=1", ["https://www.bm.kz/"]) == "https://www.bm.kz/a/?x=1"
     assert on_site("http://bm.kz/a/", ["http://bm.kz/"]) == "http://bm.kz/a/"
     assert on_site("http://other.kz/a/", ["https://bm.kz/"]) is None
 

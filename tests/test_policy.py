@@ -44,9 +44,10 @@ def test_the_home_pages_final_url_is_the_site_and_http_links_are_upgraded() -> N
     made.homes = ["http://bm.kz/"]
     made.learn_home("https://www.bm.kz/", final=True)
     assert made.homes[0] == "https://www.bm.kz/"
-    assert made.request_url("http://bm.kz/a/") == "https://bm.kz/a/"
+    assert made.request_url("http://bm.kz/a/") == "https://www.bm.kz/a/"  # the home's scheme and www. form
     assert stat(made, "bmkz/upgraded_to_https") == 1
     assert made.request_url("http://bm.kz:8080/a/") is None
+    assert made.article_url("https://bm.kz/b/") == "https://www.bm.kz/b/"  # one URL, one request
 
 
 def test_edition_is_the_longest_home_prefix() -> None:
