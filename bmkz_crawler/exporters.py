@@ -29,6 +29,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exporters import CsvItemExporter
 
+from bmkz_crawler.compat import csv_write_header
 from bmkz_crawler.items import ARTICLE_FIELDS
 
 LIST_SEPARATOR = " | "
@@ -62,8 +63,7 @@ class ArticleCsvItemExporter(CsvItemExporter):
             self.stream.write(UTF8_BOM)  # (`utf-8-sig` writes its own)
         if self.include_headers_line and self.fields_to_export:
             # Written here rather than with the first row, so an empty feed still has its header.
-            self._write_headers_and_set_fields_to_export(None)
-            self._headers_not_written = False
+            csv_write_header(self)
 
     def serialize_field(self, field: Any, name: str, value: Any) -> Any:
         value = super().serialize_field(field, name, value)

@@ -212,6 +212,14 @@ def test_cron_rejects_a_bad_argument(tmp_path: Path) -> None:
     assert "mode='sometimes' is not accepted" in completed.stderr
 
 
+def test_cron_rejects_a_bad_setting_in_one_line_before_the_crawl(tmp_path: Path) -> None:
+    completed = cron(tmp_path, "-s", "BMKZ_MAX_ERROR_RATE=abc")
+    assert completed.returncode == 2
+    # (Scrapy's start-up lines come first on stderr without a LOG_FILE; no crawl starts.)
+    assert completed.stderr.strip().splitlines()[-1] == "error: BMKZ_MAX_ERROR_RATE='abc' is not accepted: use a number"
+    assert "Spider opened" not in completed.stderr and "Traceback" not in completed.stderr
+
+
 def test_cron_fails_when_no_page_can_be_fetched(tmp_path: Path) -> None:
     completed = cron(
         tmp_path,

@@ -22,6 +22,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings, Settings
 from scrapy.utils.conf import feed_process_params_from_cli
 
+from bmkz_crawler.compat import create_crawler
 from bmkz_crawler.config import check_settings
 from bmkz_crawler.spiders.arguments import CrawlArguments
 from bmkz_crawler.state.lock import EXIT_LOCKED, crawl_lock_or_refuse
@@ -109,7 +110,7 @@ class Command(ScrapyCrawlCommand):
         if self.state_lock is None:
             self.exitcode = EXIT_LOCKED
             return
-        crawler = self._create_crawler(spider_name)
+        crawler = create_crawler(self, spider_name)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:

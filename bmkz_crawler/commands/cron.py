@@ -21,10 +21,10 @@ from scrapy import signals
 from scrapy.exceptions import UsageError
 
 from bmkz_crawler.commands.crawl import Command as CrawlCommand
+from bmkz_crawler.compat import create_crawler
 from bmkz_crawler.feedaudit import FAILED_FEEDS_STAT
 from bmkz_crawler.feedstorage import WRITE_ERRORS_STAT
 from bmkz_crawler.pipelines.export_marker import NOT_MARKED_STAT, STATE_WRITE_ERRORS_STAT
-from bmkz_crawler.spiders.arguments import CrawlArguments
 from bmkz_crawler.state.lock import EXIT_LOCKED, RunLock, crawl_lock_or_refuse, lock_path
 
 EXIT_FAILED = 1
@@ -50,13 +50,8 @@ class Command(CrawlCommand):
         if len(args) > 1:
             raise UsageError("scrapy cron runs one spider")
         spider_name = args[0] if args else "news"
-        if spider_name == "news":
-            try:
-                CrawlArguments.parse(opts.spargs)
-            except ValueError as error:
-                print(f"error: {error}", file=sys.stderr)
-                self.exitcode = EXIT_BAD_ARGUMENT
-                return
+        if self.refuse_bad_input(spider_name, opts):  # a bad -a or setting: one line, exit 2
+            return
         assert self.settings is not None
         lock = RunLock(lock_path(self.settings))
         if not lock.acquire():
@@ -78,7 +73,7 @@ class Command(CrawlCommand):
 
     def _run_crawl(self, spider_name: str, opts: argparse.Namespace) -> int:
         assert self.crawler_process is not None and self.settings is not None
-        crawler = self._create_crawler(spider_name)
+        crawler = create_crawler(self, spider_name)
         feeds = FeedFiles()
         crawler.signals.connect(feeds.feed_slot_closed, signal=signals.feed_slot_closed)
         self.crawler_process.crawl(crawler, **opts.spargs)
