@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.policy import crawl_policy
 
 logger = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class StatsFile:
 
 # Fields whose winning layer tells whether the site's markup is still the one the profile knows.
 DRIFT_FIELDS = ("title", "body", "published_at", "authors", "category", "tags", "image_url")
-MARKUP_DRIFT_STAT = "bmkz/markup_drift"
+MARKUP_DRIFT_STAT = keys.MARKUP_DRIFT
 
 
 def markup_drift(stats: dict[str, Any], threshold: float) -> list[str]:
@@ -104,17 +105,17 @@ def markup_drift(stats: dict[str, Any], threshold: float) -> list[str]:
     Sources named `generic*` and `main_text` are the generic page-evidence and main-text layers
     (extraction/article.py); their share is taken of the articles the extractor returned.
     """
-    extracted = int(stats.get("article/extracted") or 0)
+    extracted = int(stats.get(keys.ARTICLE_EXTRACTED) or 0)
     lines = []
-    unprofiled = int(stats.get("article/profile/generic") or 0)
+    unprofiled = int(stats.get(keys.NO_PROFILE) or 0)
     if extracted and unprofiled / extracted > threshold:
-        example = stats.get("article/profile/generic_example", "")
+        example = stats.get(keys.NO_PROFILE_EXAMPLE, "")
         lines.append(
             f"no site profile matched {unprofiled / extracted:.0%} of articles"
             f" ({unprofiled}/{extracted}), e.g. {example}"
         )
     for field_name in DRIFT_FIELDS if extracted else ():
-        prefix = f"article/{field_name}/"
+        prefix = keys.ARTICLE_FIELD.format(field=field_name)
         generic = sum(
             int(value)
             for key, value in stats.items()

@@ -27,8 +27,10 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FeedExporter, FeedSlot
 
-FAILED_FEEDS_STAT = "bmkz/feed/failed"
-MISSING_ITEMS_STAT = "bmkz/feed/items_missing"
+from bmkz_crawler import stats_keys as keys
+
+FAILED_FEEDS_STAT = keys.FEED_FAILED
+MISSING_ITEMS_STAT = keys.FEED_ITEMS_MISSING
 
 
 class FeedAudit:
@@ -96,8 +98,8 @@ class FeedAudit:
                     problems.append(f"{slot.uri}: closing the feed failed (see the traceback above)")
                     failed_feeds.add(template)
         stats = self.crawler.stats.get_stats()
-        failed = _total(stats, "feedexport/failed_count/")
-        stored = _total(stats, "feedexport/success_count/")
+        failed = _total(stats, keys.SCRAPY_FEED_FAILED)
+        stored = _total(stats, keys.SCRAPY_FEED_STORED)
         if failed or stored < to_store:
             problems.append(f"{stored} of {to_store} feeds stored, {failed} failed to store")
         if problems:

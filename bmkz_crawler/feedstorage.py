@@ -29,9 +29,11 @@ from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FileFeedStorage
 from scrapy.statscollectors import StatsCollector
 
+from bmkz_crawler import stats_keys as keys
+
 logger = logging.getLogger(__name__)
 
-WRITE_ERRORS_STAT = "bmkz/feed/write_errors"
+WRITE_ERRORS_STAT = keys.FEED_WRITE_ERRORS
 # fsync on a pipe or a character device (`/dev/stdout`) fails with EINVAL: nothing to sync there.
 _NOTHING_TO_SYNC = frozenset({errno.EINVAL, errno.ENOTSUP})
 

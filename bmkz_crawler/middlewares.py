@@ -19,6 +19,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.asyncio import sleep
 
+from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.policy import crawl_policy
 
 logger = logging.getLogger(__name__)
@@ -109,5 +110,5 @@ class OffsiteAndAssetFilter:
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         if response.status < 400 and not request.url.endswith("/robots.txt"):
-            self.crawler.stats.inc_value("bmkz/site_pages")
+            self.crawler.stats.inc_value(keys.SITE_PAGES)
         return response

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 
+from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.extraction.links import Card, article_url, is_asset
 from bmkz_crawler.processors import canonicalize_url, on_site, parse_instant, same_site
 from bmkz_crawler.spiders.arguments import CrawlArguments
@@ -39,12 +40,12 @@ from bmkz_crawler.state.base import ArticleState, StateStore
 logger = logging.getLogger(__name__)
 
 # Stats keys of the policy's decisions.
-OFFSITE = "bmkz/filtered/offsite"
+OFFSITE = keys.OFFSITE
 ASSET = "bmkz/filtered/asset"
 OTHER_LANGUAGE = "bmkz/filtered/other_language"
 UPGRADED_TO_HTTPS = "bmkz/upgraded_to_https"
-KNOWN_SKIPPED = "bmkz/incremental/known_skipped"
-SITEMAP_UNCHANGED = "bmkz/incremental/sitemap_unchanged"
+KNOWN_SKIPPED = keys.KNOWN_SKIPPED
+SITEMAP_UNCHANGED = keys.SITEMAP_UNCHANGED
 LISTING_STOPPED = "bmkz/incremental/listing_stopped"
 SINCE_CARD_SKIPPED = "bmkz/since/card_skipped"
 SINCE_LISTING_STOPPED = "bmkz/since/listing_stopped"

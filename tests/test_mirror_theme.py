@@ -155,7 +155,7 @@ def _body_blocks(content: lxml.html.HtmlElement) -> list[str]:
             texts.append(_text(child))
         elif child.tag == "figure":
             texts += [_text(caption) for caption in child.iter("figcaption")]
-    return [block for block in (processors.normalize_block(text) for text in texts) if block]
+    return [block for block in (processors.normalize_text(text) for text in texts) if block]
 
 
 def _modified_at(root: lxml.html.HtmlElement) -> str | None:

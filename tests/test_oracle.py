@@ -141,7 +141,7 @@ def test_oracle_body_words_and_hash_agree_with_the_processors() -> None:
         "Last line\twith\ttabs",
     ]
     body = oracle.contract_body(blocks)
-    joined = processors.join_blocks([b for b in map(processors.normalize_block, blocks) if b])
+    joined = processors.join_blocks([b for b in map(processors.normalize_text, blocks) if b])
     assert body == processors.normalize_body(joined)
     assert body.count("\n\n") == 2
     assert oracle.words_in(body) == processors.count_words(body)

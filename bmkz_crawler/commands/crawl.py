@@ -22,6 +22,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings, Settings
 from scrapy.utils.conf import feed_process_params_from_cli
 
+from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.compat import create_crawler
 from bmkz_crawler.config import check_settings
 from bmkz_crawler.spiders.arguments import CrawlArguments
@@ -30,7 +31,6 @@ from bmkz_crawler.state.lock import EXIT_LOCKED, crawl_lock_or_refuse
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-SITE_PAGES_STAT = "bmkz/site_pages"  # counted by the off-site guard: answers < 400 other than robots.txt
 
 
 def bad_input(spider_name: str, spider_arguments: Mapping[str, Any], settings: BaseSettings) -> str | None:
@@ -60,18 +60,18 @@ def keep_only_command_line_feeds(settings: BaseSettings, command_line_feeds: Map
 
 def nothing_fetched(stats: Mapping[str, Any], base_url: str) -> str | None:
     """One line naming why no page of the site was fetched, or None when some page was."""
-    if int(stats.get(SITE_PAGES_STAT) or 0):
+    if int(stats.get(keys.SITE_PAGES) or 0):
         return None
     causes = []
-    forbidden = int(stats.get("robotstxt/forbidden") or 0)
+    forbidden = int(stats.get(keys.SCRAPY_ROBOTS_FORBIDDEN) or 0)
     if forbidden:
         causes.append(f"robots.txt forbids it ({forbidden} requests refused)")
-    for prefix, label in (("bmkz/errors/download/", ""), ("bmkz/errors/http/", "HTTP ")):
+    for prefix, label in ((keys.ERRORS_DOWNLOAD, ""), (keys.ERRORS_HTTP, "HTTP ")):
         for key, count in sorted(stats.items()):
             if key.startswith(prefix) and count:
                 causes.append(f"{label}{key.removeprefix(prefix)} ×{count}")
-    if int(stats.get("bmkz/filtered/offsite") or 0):
-        causes.append(f"its answers lead off the site ({stats['bmkz/filtered/offsite']} requests refused)")
+    if int(stats.get(keys.OFFSITE) or 0):
+        causes.append(f"its answers lead off the site ({stats[keys.OFFSITE]} requests refused)")
     reason = "; ".join(causes) or "no answer"
     return f"error: no page of {base_url} was fetched: {reason}"
 

@@ -20,6 +20,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import UsageError
 
+from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.commands.crawl import Command as CrawlCommand
 from bmkz_crawler.compat import create_crawler
 from bmkz_crawler.feedaudit import FAILED_FEEDS_STAT
@@ -34,9 +35,9 @@ OK_FINISH_REASONS = frozenset(
     {"finished", "max_articles", "closespider_timeout", "closespider_itemcount", "closespider_pagecount"}
 )
 # Counted by the spider, but the site's doing, not a failure to crawl: shown apart.
-GONE_PREFIX = "bmkz/errors/gone/"
+GONE_PREFIX = keys.ERRORS_GONE
 # Spider stats that show it recognized articles without fetching them (known, out of window).
-RECOGNIZED_PREFIXES = ("bmkz/incremental/", "bmkz/since/")
+RECOGNIZED_PREFIXES = (keys.INCREMENTAL, keys.SINCE)
 
 
 class Command(CrawlCommand):
@@ -122,7 +123,7 @@ class CrawlOutcome:
 
     @property
     def errors(self) -> dict[str, int]:
-        errors = self.counts("bmkz/errors/", exclude=GONE_PREFIX)
+        errors = self.counts(keys.ERRORS, exclude=GONE_PREFIX)
         if self.value("spider_exceptions/count"):
             errors["spider_exceptions"] = self.value("spider_exceptions/count")
         return errors
@@ -133,7 +134,7 @@ class CrawlOutcome:
 
     @property
     def known_skipped(self) -> int:
-        return sum(self.value(f"bmkz/incremental/{key}") for key in ("known_skipped", "sitemap_unchanged"))
+        return sum(self.value(key) for key in (keys.KNOWN_SKIPPED, keys.SITEMAP_UNCHANGED))
 
     @property
     def finish_reason(self) -> str:
@@ -152,7 +153,7 @@ class CrawlOutcome:
         recognized = any(self.counts(prefix) for prefix in RECOGNIZED_PREFIXES)
         if self.pages and not self.articles_seen and not recognized:
             reasons.append("no article found on the site")
-        failed_feeds = max(sum(self.counts("feedexport/failed_count/").values()), self.value(FAILED_FEEDS_STAT))
+        failed_feeds = max(sum(self.counts(keys.SCRAPY_FEED_FAILED).values()), self.value(FAILED_FEEDS_STAT))
         if failed_feeds:
             reasons.append(f"{failed_feeds} feeds failed to store (nothing marked exported)")
         state_errors = self.value(STATE_WRITE_ERRORS_STAT)
@@ -166,7 +167,7 @@ class CrawlOutcome:
     def summary(self) -> str:
         seconds = int(float(self.stats.get("elapsed_time_seconds") or 0))
         duration = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-        dropped = self.counts("bmkz/dropped/")
+        dropped = self.counts(keys.DROPPED)
         errors = self.errors
         rate = sum(errors.values()) / self.pages if self.pages else 0.0
         lines = [
@@ -174,19 +175,19 @@ class CrawlOutcome:
             _line("pages", self.pages, f"{self.value('downloader/request_count')} requests"),
             _line("articles seen", self.articles_seen),
             _line("known, skipped", self.known_skipped, "exported before, not fetched" if self.known_skipped else ""),
-            _line("new", self.value("bmkz/new")),
-            _line("updated", self.value("bmkz/updated")),
-            _line("unchanged", self.value("bmkz/unchanged"), _reexported(self.value("bmkz/reexported"))),
+            _line("new", self.value(keys.NEW)),
+            _line("updated", self.value(keys.UPDATED)),
+            _line("unchanged", self.value(keys.UNCHANGED), _reexported(self.value(keys.REEXPORTED))),
             _line("dropped", sum(dropped.values()), _breakdown(dropped)),
             _line("errors", sum(errors.values()), f"{rate:.1%} of pages; {_breakdown(errors)}" if errors else ""),
             _line("gone (404/410)", sum(self.counts(GONE_PREFIX).values())),
-            _line("marked exported", self.value("bmkz/exported_marked")),
+            _line("marked exported", self.value(keys.EXPORTED_MARKED)),
         ]
         for label, key in (("feed errors", WRITE_ERRORS_STAT), ("state errors", STATE_WRITE_ERRORS_STAT)):
             if self.value(key):
                 lines.append(_line(label, self.value(key), "writes that failed"))
         lines += [f"  {'feed':<16}{items:>7}  {uri}" for uri, items in self.feeds]
-        drift = self.stats.get("bmkz/markup_drift")
+        drift = self.stats.get(keys.MARKUP_DRIFT)
         if drift:
             lines.append(f"  {'markup changed?':<16}{drift}")
         failures = self.failures()

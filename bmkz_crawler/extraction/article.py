@@ -37,6 +37,7 @@ from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 
+from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.compat import loader_values
 from bmkz_crawler.extraction import generic
 from bmkz_crawler.extraction.body import collect_body, is_inner_furniture
@@ -255,7 +256,6 @@ PROFILE_CHOICES = ("auto", "none", *PROFILES)
 NON_POST_BODY = re.compile(
     r"(?:^|\s)(?:page|page-id-\d+|archive|category|tag|tax-[\w-]+|author|home|blog|search|error404)(?:\s|$)"
 )
-NO_PROFILE_EXAMPLE = f"article/profile/{SiteProfile.name}_example"  # the first page no profile read
 POST_ID_CLASS = re.compile(r"(?:^|\s)postid-(\d+)(?:\s|$)")
 ARTICLE_ELEMENT = css("article[id^='post-']")
 SHORTLINK = css("link[rel~='shortlink']")
@@ -334,15 +334,19 @@ class ArticleExtractor:
             self._inc("article/jsonld_oversized")
             logger.warning("Oversized JSON-LD block skipped on %s", response.url)
         self._inc(f"article/profile/{page.profile.name}")
-        if page.profile is SiteProfile and self.stats is not None and self.stats.get_value(NO_PROFILE_EXAMPLE) is None:
-            self.stats.set_value(NO_PROFILE_EXAMPLE, response.url)
+        if (
+            page.profile is SiteProfile
+            and self.stats is not None
+            and self.stats.get_value(keys.NO_PROFILE_EXAMPLE) is None
+        ):
+            self.stats.set_value(keys.NO_PROFILE_EXAMPLE, response.url)
         loader = ArticleLoader()
         sources = page.fill(loader, listing_excerpt)
         article: Article = loader.load_item()
         article.word_count = count_words(article.body)
         article.content_hash = content_hash(article.title, article.body)
         article.crawled_at = utc_now_iso()
-        self._inc("article/extracted")
+        self._inc(keys.ARTICLE_EXTRACTED)
         self._report(response.url, sources)
         return mark_contract_clean(article)
 

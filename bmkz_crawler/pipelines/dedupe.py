@@ -28,6 +28,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.pipelines.drops import drop_item
 from bmkz_crawler.policy import crawl_policy
 from bmkz_crawler.processors import parse_iso_datetime
@@ -70,18 +71,18 @@ class DedupePipeline:
         url = adapter.get("url")
         if previous is None:
             adapter["change"] = "new"
-            self.stats.inc_value("bmkz/new")
+            self.stats.inc_value(keys.NEW)
         elif _changed_since(previous, adapter):
             adapter["change"] = "updated"
-            self.stats.inc_value("bmkz/updated")
+            self.stats.inc_value(keys.UPDATED)
         elif self.mode == FULL:
             adapter["change"] = "updated"
-            self.stats.inc_value("bmkz/unchanged")
-            self.stats.inc_value("bmkz/reexported")
+            self.stats.inc_value(keys.UNCHANGED)
+            self.stats.inc_value(keys.REEXPORTED)
         elif matched_by == "content_hash":
             raise drop_item(self.stats, "duplicate_content_hash", url, f"exported as {previous.url}", quiet=True)
         else:
-            self.stats.inc_value("bmkz/unchanged")
+            self.stats.inc_value(keys.UNCHANGED)
             raise drop_item(self.stats, "unchanged", url, quiet=True, counted=False)
         return item
 

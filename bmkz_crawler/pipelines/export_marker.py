@@ -28,6 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
 
+from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.feedaudit import FeedAudit
 from bmkz_crawler.pipelines.drops import drop_item
 from bmkz_crawler.processors import utc_now_iso
@@ -36,8 +37,8 @@ from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS
 
 logger = logging.getLogger(__name__)
 
-STATE_WRITE_ERRORS_STAT = "bmkz/state/write_errors"
-NOT_MARKED_STAT = "bmkz/export_not_marked"
+STATE_WRITE_ERRORS_STAT = keys.STATE_WRITE_ERRORS
+NOT_MARKED_STAT = keys.EXPORT_NOT_MARKED
 STATE_WRITE_FAILED = "state_write_failed"  # the crawl's finish reason, and the drop reason
 
 
@@ -125,7 +126,7 @@ class ExportMarkerPipeline:
             self.stats.inc_value(STATE_WRITE_ERRORS_STAT)
             self.not_marked(f"state store {self.store.location}: write failed ({type(error).__name__}: {error})")
             return
-        self.stats.inc_value("bmkz/exported_marked", len(self.pending))
+        self.stats.inc_value(keys.EXPORTED_MARKED, len(self.pending))
         logger.info("Marked %d articles exported in the state store", len(self.pending))
         self.pending.clear()
 

@@ -28,6 +28,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.extraction import ArticleExtractor
 from bmkz_crawler.extraction.article import PROFILES
 from bmkz_crawler.extraction.links import Card, PageLinks, feed_cards, robots_sitemaps, sitemap_entries
@@ -351,7 +352,7 @@ class NewsSpider(Spider):
             self._count_redirect_loop(chain[0])
 
     def _count_redirect_loop(self, first_url: str) -> None:
-        self.stats.inc_value("bmkz/errors/redirect_loop")
+        self.stats.inc_value(keys.REDIRECT_LOOP)
         logger.warning("Redirect loop, page not fetched: %s", first_url)
 
     def on_error(self, failure: Failure) -> None:
@@ -359,12 +360,12 @@ class NewsSpider(Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             if status in (404, 410):
-                self.stats.inc_value(f"bmkz/errors/gone/{status}")
+                self.stats.inc_value(f"{keys.ERRORS_GONE}{status}")
                 if request.url not in self._gone_logged:
                     self._gone_logged.add(request.url)
                     logger.warning("Gone (%s): %s", status, request.url)
                 return
-            self.stats.inc_value(f"bmkz/errors/http/{status}")
+            self.stats.inc_value(f"{keys.ERRORS_HTTP}{status}")
             logger.warning("HTTP %s after retries: %s", status, request.url)
             return
         if failure.check(OffsiteRequest):
@@ -374,5 +375,5 @@ class NewsSpider(Spider):
             self._count_redirect_loop(request.meta["redirect_urls"][0])
             return
         kind = failure.type.__name__ if failure.type else "unknown"
-        self.stats.inc_value(f"bmkz/errors/download/{kind}")
+        self.stats.inc_value(f"{keys.ERRORS_DOWNLOAD}{kind}")
         logger.warning("Download failed (%s): %s", kind, request.url)
