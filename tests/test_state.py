@@ -7,7 +7,6 @@ session's own redis-server, see conftest.py); the SQLite-only ones use `sqlite_s
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -129,15 +128,15 @@ def test_mark_exported_is_one_transaction(store: StateStore) -> None:
     assert store.count() == 0
 
 
-def test_exported_and_older_than(store: StateStore) -> None:
-    cutoff = datetime(2025, 11, 8, tzinfo=UTC)
+def test_lookup_tells_exported_and_published_for_the_policys_settled_rule(store: StateStore) -> None:
     store.record_seen(article())
-    assert not store.is_exported_and_older_than(URL, cutoff)  # seen, never exported
+    seen = store.lookup(URL)
+    assert seen is not None and not seen.exported  # seen, never exported: never settled
     store.mark_exported([article()], "2025-11-07T06:00:00+00:00")
-    assert store.is_exported_and_older_than(URL, cutoff)
-    assert not store.is_exported_and_older_than(URL, datetime(2025, 11, 7, 5, 0, tzinfo=UTC))  # 10:15+05 = 05:15Z
-    assert store.is_exported_and_older_than(URL, datetime(2025, 11, 8))  # naive cutoff: UTC
-    assert not store.is_exported_and_older_than("https://bm.kz/unknown/", cutoff)
+    exported = store.lookup(URL + "?utm_source=tg")  # any variant of the URL asks the same row
+    assert exported is not None and exported.exported
+    assert exported.published_at == article().published_at
+    assert store.lookup("https://bm.kz/unknown/") is None
 
 
 def test_reopening_the_same_file_keeps_the_state(tmp_path: Path) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from itemadapter import ItemAdapter
 
-from bmkz_crawler.processors import canonicalize_url, parse_feed_date
+from bmkz_crawler.processors import canonicalize_url
 
 # The fields of an item that a store records on export, in the table's column order.
 EXPORT_RECORD_FIELDS: tuple[str, ...] = ("url", "post_id", "language", "content_hash", "modified_at", "published_at")
@@ -40,9 +39,8 @@ class ArticleState:
 
 @runtime_checkable
 class StateStore(Protocol):
-    """A store of article states. The spider asks `lookup`, `lookup_post` and
-    `is_exported_and_older_than`; the pipelines ask the lookups and write with
-    `record_seen` / `mark_exported`.
+    """A store of article states. The crawl policy asks `lookup` (settled? unchanged since its
+    export?); the pipelines ask the lookups and write with `record_seen` / `mark_exported`.
 
     Implementations are built from a URI by a `from_uri(uri: str)` classmethod (see
     `bmkz_crawler.state.STORE_CLASSES`), and are used from the reactor thread only.
@@ -76,21 +74,7 @@ class StateStore(Protocol):
         """In one transaction: upsert each item's EXPORT_RECORD_FIELDS and last_exported."""
         ...
 
-    def is_exported_and_older_than(self, url: str, cutoff: datetime) -> bool:
-        """Exported already and published before cutoff: a crawl need not fetch it again."""
-        ...
-
     def count(self) -> int: ...
-
-
-def exported_and_older_than(known: ArticleState | None, cutoff: datetime) -> bool:
-    """The rule behind `StateStore.is_exported_and_older_than`, the same for every store."""
-    if known is None or not known.exported:
-        return False
-    published = parse_feed_date(known.published_at)
-    if cutoff.tzinfo is None:
-        cutoff = cutoff.replace(tzinfo=UTC)
-    return published is not None and published < cutoff
 
 
 def state_key(url: str) -> str:

@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from itemadapter import ItemAdapter
 
-from bmkz_crawler.processors import parse_feed_date, utc_now_iso
-from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, exported_and_older_than, required_url, state_key
+from bmkz_crawler.processors import parse_instant, utc_now_iso
+from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, required_url, state_key
 
 DEFAULT_PREFIX = "bmkz:state"
 _FIELDS = ("url", "post_id", "language", "content_hash", "modified_at", "published_at", "first_seen", "last_exported")
@@ -95,9 +95,6 @@ class RedisStateStore:
 
     def lookup_hash(self, content_hash: str) -> ArticleState | None:
         return self._latest(f"hash:{content_hash}")
-
-    def is_exported_and_older_than(self, url: str, cutoff: datetime) -> bool:
-        return exported_and_older_than(self.lookup(url), cutoff)
 
     def count(self) -> int:
         return int(self.client.scard(self.prefix + "urls"))
@@ -189,5 +186,5 @@ def _scalar(name: str, value: Any) -> str:
 
 
 def _epoch(iso: str) -> float:
-    parsed = parse_feed_date(iso)
+    parsed = parse_instant(iso)
     return parsed.timestamp() if parsed is not None else datetime.now(UTC).timestamp()

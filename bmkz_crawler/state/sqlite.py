@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
 from itemadapter import ItemAdapter
 
 from bmkz_crawler.processors import utc_now_iso
-from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, exported_and_older_than, required_url, state_key
+from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, required_url, state_key
 
 MEMORY = ":memory:"
 SCHEMA_VERSION = 1
@@ -105,9 +104,6 @@ class SQLiteStateStore:
 
     def lookup_hash(self, content_hash: str) -> ArticleState | None:
         return self._one(f"SELECT {_COLUMNS} FROM articles WHERE content_hash = ? {_LATEST_EXPORT}", (content_hash,))
-
-    def is_exported_and_older_than(self, url: str, cutoff: datetime) -> bool:
-        return exported_and_older_than(self.lookup(url), cutoff)
 
     def count(self) -> int:
         return int(self.connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
