@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -349,6 +349,7 @@ def request_fingerprint_url(url: str) -> str:
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@lru_cache(maxsize=8192)  # the same homes and links are asked about again and again
 def site_origin(url: str | None) -> tuple[str, str, int | None] | None:
     """(scheme, host without `www.`, port or None for the scheme's default), None if not http(s)."""
     if not url:
@@ -366,6 +367,7 @@ def site_origin(url: str | None) -> tuple[str, str, int | None] | None:
     return parts.scheme, host, None if port in (None, DEFAULT_PORTS[parts.scheme]) else port
 
 
+@lru_cache(maxsize=256)
 def _is_ip_address(host: str) -> bool:
     try:
         ipaddress.ip_address(host)

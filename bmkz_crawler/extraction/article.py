@@ -355,7 +355,7 @@ class ArticleExtractor:
     def _page(self, response: TextResponse, parsed: ParsedPage, data: StructuredData) -> _Page:
         profiles = self._profiles()
         tokens = frozenset().union(*(profile.indexed_classes() for profile in profiles)) if profiles else frozenset()
-        classes = ClassIndex(parsed.root, tokens)
+        classes = ClassIndex(parsed.root, tokens, generic.VIEWS_CLASS_SUBSTRINGS)
         for profile in profiles:
             page = _Page(self, profile, response, parsed, data, classes)
             if self.profile != "auto" or profile.matches(page):
@@ -1057,10 +1057,19 @@ class _Page:
         ]
 
     def views_generic(self) -> list[Candidate]:
+        cached: list[tuple[list[etree._Element], list[etree._Element]]] = []
+
         def counters() -> tuple[list[etree._Element], list[etree._Element]]:
-            region = self.region()
-            found = generic.view_counters(self.root)
-            return [c for c in found if generic.inside(c, region)], [c for c in found if not generic.inside(c, region)]
+            if not cached:
+                region = self.region()
+                candidates = sorted(
+                    (el for found in self.classes.containing.values() for el in found),
+                    key=lambda el: self.classes.position(el),
+                )
+                found = generic.view_counters(candidates)
+                inside = [c for c in found if generic.inside(c, region)]
+                cached.append((inside, [c for c in found if not generic.inside(c, region)]))
+            return cached[0]
 
         def in_article() -> list[str]:
             return self._texts(counters()[0][:1])

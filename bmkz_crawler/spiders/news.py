@@ -314,6 +314,9 @@ class NewsSpider(Spider):
         counted (`bmkz/charset_undecodable`); never exported as U+FFFD silently.
         """
         if response.encoding.lower().replace("-", "").replace("_", "") in {"utf8"}:
+            # Scrapy decoded the page replacing bad bytes with U+FFFD: only then are the bytes checked.
+            if "\ufffd" not in response.text:
+                return response
             try:
                 response.body.decode("utf-8")
             except UnicodeDecodeError:
