@@ -14,6 +14,11 @@ What is used, and why:
   shared queue fills;
 - scrapy `BaseRunSpiderCommand._create_crawler`: `scrapy crawl`/`cron` keep the crawler to read
   its stats after the run;
+- scrapy downloader `Slot.queue`, `Slot.lastseen`: robots.txt's Crawl-delay counts from the moment
+  a request really started, which is later than we let it go when Scrapy held it in its slot
+  (politeness.py);
+- scrapy `ProtegoRobotParser.rp` (protego's `Protego.request_rate`): Scrapy's parser interface
+  exposes robots.txt's Crawl-delay but not its Request-rate (politeness.py);
 - scrapy-redis `scrapy_redis.queue.Base._encode_request`, `._decode_request`: requests are
   serialized as scrapy-redis does, into our own atomic frontier.
 """
@@ -66,6 +71,28 @@ def create_crawler(command: Any, spider_name: str) -> Any:
     return command._create_crawler(spider_name)
 
 
+def download_slot_state(engine: Any, request: Any) -> tuple[int, float] | None:
+    """(requests waiting in the download slot `request` will go to, `time.monotonic()` when that slot
+    last started one), or None when there is no such slot yet (`Downloader.slots[key]`)."""
+    downloader = getattr(engine, "downloader", None)
+    if downloader is None:
+        return None
+    slot = downloader.slots.get(downloader.get_slot_key(request))
+    if slot is None:
+        return None
+    return len(slot.queue), slot.lastseen
+
+
+def robots_request_rate(parser: Any, user_agent: str) -> tuple[int, int] | None:
+    """robots.txt's Request-rate for the user agent as (requests, seconds), if the parser is
+    Scrapy's Protego one (`ProtegoRobotParser.rp`) and the file states one."""
+    request_rate = getattr(getattr(parser, "rp", None), "request_rate", None)
+    if not callable(request_rate):
+        return None
+    rate = request_rate(user_agent)
+    return None if rate is None else (int(rate.requests), int(rate.seconds))
+
+
 # --- scrapy-redis -----------------------------------------------------------------------------------
 
 
@@ -93,10 +120,15 @@ def _itemloaders() -> list[str]:
     return missing
 
 
+def _lines(function: Any) -> set[str]:
+    return {line.strip() for line in inspect.getsource(function).splitlines()}
+
+
 def _scrapy() -> list[str]:
     from scrapy.commands import BaseRunSpiderCommand
-    from scrapy.core import engine
+    from scrapy.core import downloader, engine
     from scrapy.exporters import CsvItemExporter
+    from scrapy.robotstxt import ProtegoRobotParser
 
     missing = []
     exporter = CsvItemExporter(io.BytesIO())
@@ -109,6 +141,20 @@ def _scrapy() -> list[str]:
         missing.append("ExecutionEngine._slot.nextcall")
     if not callable(getattr(BaseRunSpiderCommand, "_create_crawler", None)):
         missing.append("BaseRunSpiderCommand._create_crawler")
+    slot = downloader.Slot(1, 0.0, 0.0)
+    process_queue = getattr(downloader.Downloader, "_process_queue", None)
+    if (
+        not hasattr(slot, "queue")
+        or not isinstance(getattr(slot, "lastseen", None), (int, float))
+        or not callable(getattr(downloader.Downloader, "get_slot_key", None))
+        or "self.slots" not in inspect.getsource(downloader.Downloader.__init__)
+    ):
+        missing.append("downloader Downloader.slots, .get_slot_key, Slot.queue, Slot.lastseen")
+    elif process_queue is None or not {"now = monotonic()", "slot.lastseen = now"} <= _lines(process_queue):
+        missing.append("Slot.lastseen = monotonic() as the slot starts a request (Downloader._process_queue)")
+    parser = ProtegoRobotParser(b"User-agent: *\nRequest-rate: 1/5s\n", None)
+    if robots_request_rate(parser, "any") != (1, 5):
+        missing.append("ProtegoRobotParser.rp.request_rate (robots.txt's Request-rate)")
     return missing
 
 
