@@ -44,6 +44,13 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 COOKIES_ENABLED = False
+# robots.txt's Crawl-delay (or Request-rate) for our User-Agent is honoured per host for the whole
+# crawl, over any own delay or concurrency; a value above this many seconds is logged and capped
+# (0: ignored).
+BMKZ_MAX_CRAWL_DELAY = 60.0
+# Send at most this many requests per run (robots.txt, retries, redirects included), then close
+# the crawl with finish reason request_cap; 0: no cap.
+BMKZ_MAX_REQUESTS = 0
 # Items processed in parallel per response. An article page yields one item and a few requests;
 # Scrapy's default of 100 starts 100 asyncio workers per response, which was ~15% of crawl time.
 CONCURRENT_ITEMS = 16
@@ -59,6 +66,11 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "bmkz_crawler.middlewares.BackoffRetryMiddleware": 550,
     "bmkz_crawler.middlewares.OffsiteAndAssetFilter": 540,
+    # Last before the downloader, after HttpCacheMiddleware (900): a page replayed from the cache is
+    # neither counted nor delayed, and a request let go by the Crawl-delay gate goes straight to its
+    # download slot (the gate watches what the slot still holds).
+    "bmkz_crawler.politeness.RequestCapMiddleware": 940,
+    "bmkz_crawler.politeness.CrawlDelayMiddleware": 950,
 }
 SPIDER_MIDDLEWARES: dict[str, int] = {}
 EXTENSIONS = {

@@ -30,9 +30,9 @@ from bmkz_crawler.state.lock import EXIT_LOCKED, RunLock, crawl_lock_or_refuse, 
 
 EXIT_FAILED = 1
 EXIT_BAD_ARGUMENT = 2
-# Deliberate stops: the spider's max_articles, and the user's own CLOSESPIDER_* budgets.
+# Deliberate stops: the spider's max_articles, the user's own CLOSESPIDER_* budgets and BMKZ_MAX_REQUESTS.
 OK_FINISH_REASONS = frozenset(
-    {"finished", "max_articles", "closespider_timeout", "closespider_itemcount", "closespider_pagecount"}
+    {"finished", "max_articles", "closespider_timeout", "closespider_itemcount", "closespider_pagecount", "request_cap"}
 )
 # Counted by the spider, but the site's doing, not a failure to crawl: shown apart.
 GONE_PREFIX = keys.ERRORS_GONE
