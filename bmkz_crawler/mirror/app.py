@@ -3,14 +3,17 @@
 The URL layout is WordPress's: the Russian edition at the root, the Kazakh one under /kz/.
 Successful pages are rendered on demand and kept in a small LRU cache keyed by path. The
 `theme` decides the HTML markup only (`themes`): every URL answers the same way in each.
+Feeds, sitemaps and robots.txt carry an ETag and a Last-Modified and answer a conditional
+request with 304 (`validators`), unless the app is built with `validators=False`; HTML pages
+carry none, as WordPress's own pages don't.
 """
 
 from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlsplit
 
 from bmkz_crawler.mirror import faults as fault_kinds
@@ -21,6 +24,7 @@ from bmkz_crawler.mirror.faults import Faults
 from bmkz_crawler.mirror.model import MirrorSite
 from bmkz_crawler.mirror.render_chrome import Chrome
 from bmkz_crawler.mirror.themes import DEFAULT_THEME, get_theme
+from bmkz_crawler.mirror.validators import entity_tag, not_modified
 
 HTML = "text/html; charset=UTF-8"
 XML = "application/xml; charset=UTF-8"
@@ -46,6 +50,8 @@ class Reply:
     content_type: str = HTML
     location: str | None = None
     delay: float = 0.0  # seconds to wait before answering (a slow-answer fault)
+    etag: str | None = None  # validators of a feed, sitemap or robots.txt
+    last_modified: int | None = None  # unix seconds
 
 
 class MirrorApp:
@@ -56,9 +62,11 @@ class MirrorApp:
         faults: Faults | None = None,
         cache_size: int = 1024,
         theme: str = DEFAULT_THEME,
+        validators: bool = True,
     ) -> None:
         self.site = site
         self.base = base
+        self.validators = validators
         self.faults = faults or Faults(site, enabled=False)
         self.theme = get_theme(theme)
         self.chrome: dict[str, Chrome] = {edition.lang: self.theme.chrome(site, edition, base) for edition in EDITIONS}
@@ -67,10 +75,22 @@ class MirrorApp:
         self.not_found = {
             edition.lang: Reply(404, self.theme.not_found(self.chrome[edition.lang]).encode()) for edition in EDITIONS
         }
+        self.robots = self._machine(
+            render_xml.robots(base), "text/plain; charset=UTF-8", render_xml.robots_last_modified(site)
+        )
 
     # --- entry point -------------------------------------------------------------------------
 
-    def respond(self, method: str, target: str) -> Reply:
+    def respond(self, method: str, target: str, headers: Mapping[str, str] | None = None) -> Reply:
+        """The reply to `method target`; `headers` (lower-case names) may make it a 304."""
+        reply = self._respond(method, target)
+        if reply.etag is None or reply.last_modified is None or not headers:
+            return reply
+        if not not_modified(reply.etag, reply.last_modified, headers):
+            return reply
+        return Reply(304, b"", "", None, reply.delay, reply.etag, reply.last_modified)
+
+    def _respond(self, method: str, target: str) -> Reply:
         if method not in {"GET", "HEAD"}:
             return Reply(405, b"method not allowed", "text/plain")
         parts = urlsplit(target)
@@ -81,15 +101,13 @@ class MirrorApp:
         if path.startswith("/wp-admin/"):
             return Reply(403, b"forbidden", "text/plain")
         if path == "/robots.txt":
-            return Reply(200, render_xml.robots(self.base).encode(), "text/plain; charset=UTF-8")
+            return self.robots
         status = self.faults.failing_attempt(path)
         if status:
             return Reply(status, b"<html><body><h1>Service Unavailable</h1></body></html>")
         reply = self._route(path, query)
         delay = self.faults.delay(path)
-        if delay:
-            return Reply(reply.status, reply.body, reply.content_type, reply.location, delay)
-        return reply
+        return replace(reply, delay=delay) if delay else reply
 
     def _route(self, path: str, query: str) -> Reply:
         if path in ("/", "/kz/") and "p=" in query:
@@ -123,6 +141,13 @@ class MirrorApp:
             return None
         return self.faults.article_fault(path.removesuffix("amp/") if path.endswith("/amp/") else path)
 
+    def _machine(self, text: str, content_type: str, last_modified: int) -> Reply:
+        """A 200 of a feed, sitemap or robots.txt, with its validators unless they are off."""
+        body = text.encode()
+        if not self.validators:
+            return Reply(200, body, content_type)
+        return Reply(200, body, content_type, etag=entity_tag(body), last_modified=last_modified)
+
     def _redirect(self, location: str, status: int) -> Reply:
         url = self.base + location.lstrip("/")
         return Reply(status, f'<a href="{url}">Moved</a>'.encode(), location=url)
@@ -146,15 +171,9 @@ class MirrorApp:
         if rest.endswith(".xml"):
             return self._sitemap(edition, rest)
         if rest == "feed/":
-            text = render_xml.feed(
-                site,
-                edition,
-                self.base,
-                site.edition_indices[edition.lang],
-                f"{chrome.home_url}feed/",
-                edition.feed_title,
-            )
-            return Reply(200, text.encode(), RSS)
+            indices = site.edition_indices[edition.lang]
+            text = render_xml.feed(site, edition, self.base, indices, f"{chrome.home_url}feed/", edition.feed_title)
+            return self._machine(text, RSS, render_xml.feed_last_modified(site, indices))
         segments = rest.split("/")
         if segments[0] in ("category", "tag", "author") and len(segments) >= 3:
             return self._listing(chrome, "/".join(segments[:2]) + "/", "/".join(segments[2:]))
@@ -188,9 +207,8 @@ class MirrorApp:
         if rest == "feed/" and listing.kind == "category":
             url = f"{self.base}{listing.path}feed/"
             title = f"{chrome.edition.feed_title} » {listing.name}"
-            return Reply(
-                200, render_xml.feed(self.site, chrome.edition, self.base, listing.indices, url, title).encode(), RSS
-            )
+            text = render_xml.feed(self.site, chrome.edition, self.base, listing.indices, url, title)
+            return self._machine(text, RSS, render_xml.feed_last_modified(self.site, listing.indices))
         match = _PAGE_NUMBER.match(rest)
         if not match:
             return None
@@ -202,14 +220,20 @@ class MirrorApp:
         return Reply(200, self.theme.listing(chrome, listing, number).encode())
 
     def _sitemap(self, edition: Edition, name: str) -> Reply | None:
+        site = self.site
         if name == "sitemap_index.xml":
-            return Reply(200, render_xml.sitemap_index(self.site, edition, self.base).encode(), XML)
+            text = render_xml.sitemap_index(site, edition, self.base)
+            return self._machine(text, XML, render_xml.sitemap_index_last_modified(site, edition))
         if name == "page-sitemap.xml":
-            return Reply(200, render_xml.page_sitemap(edition, self.base).encode(), XML)
+            text = render_xml.page_sitemap(site, edition, self.base)
+            return self._machine(text, XML, render_xml.page_sitemap_last_modified(site))
         match = _POST_SITEMAP.match(name)
         if match and match[1] != "1":
-            text = render_xml.post_sitemap(self.site, edition, self.base, int(match[1] or 1))
-            return Reply(200, text.encode(), XML) if text is not None else None
+            number = int(match[1] or 1)
+            post_sitemap = render_xml.post_sitemap(site, edition, self.base, number)
+            if post_sitemap is None:
+                return None
+            return self._machine(post_sitemap, XML, render_xml.post_sitemap_last_modified(site, edition, number))
         return None
 
     # --- enumeration for the fault plan and tests ----------------------------------------------

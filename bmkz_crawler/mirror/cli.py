@@ -1,10 +1,11 @@
-"""Command line: `python -m bmkz_crawler.mirror --port 8765 --articles 2000 [--theme newsroom] [...]`."""
+"""Command line: `python -m bmkz_crawler.mirror --port 8765 --articles 2000 [--theme newsroom] [--now ISO] [...]`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bmkz_crawler.mirror.app import MirrorApp
@@ -22,6 +23,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--articles", type=int, default=2000, help="articles across both editions")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--now",
+        type=parse_instant,
+        help="ISO-8601 instant (UTC without an offset): move every date so the site's last change "
+        "(newest publication or edit) is one day before it (default: the fixed 2023-2025 timeline)",
+    )
+    parser.add_argument(
+        "--anchor-articles",
+        type=int,
+        metavar="M",
+        help="with --now: anchor the timeline of an M-article site instead (M >= --articles), so that "
+        "a smaller run is that site as it stood earlier, with the same dates",
+    )
+    parser.add_argument(
+        "--no-validators",
+        dest="validators",
+        action="store_false",
+        help="no ETag/Last-Modified on feeds, sitemaps and robots.txt, and never 304",
+    )
     parser.add_argument(
         "--theme",
         choices=sorted(THEMES),
@@ -42,7 +62,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("truncated", "broken-markup", "wrong-charset", "redirect-loops"):
         attribute = name.replace("-", "_")
         group.add_argument(f"--{name}", type=int, default=getattr(defaults, attribute), help="articles")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.anchor_articles is not None and (args.now is None or args.anchor_articles < args.articles):
+        parser.error("--anchor-articles needs --now and must be at least --articles")
+    return args
+
+
+def parse_instant(text: str) -> int:
+    """Unix seconds of an ISO-8601 date or date-time; one without an offset is UTC."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 date-time: {text!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())
 
 
 def fault_config(args: argparse.Namespace) -> FaultConfig:
@@ -65,10 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     from bmkz_crawler.mirror.server import listen
 
     args = parse_args(argv)
-    site = MirrorSite(args.seed, args.articles)
+    site = MirrorSite(args.seed, args.articles, args.now, args.anchor_articles)
     faults = Faults(site, fault_config(args), enabled=args.faults)
     request_log = args.request_log.open("w", encoding="utf-8", buffering=1) if args.request_log else None
-    _, app = listen(lambda base: MirrorApp(site, base, faults, theme=args.theme), args.port, args.host, request_log)
+    _, app = listen(
+        lambda base: MirrorApp(site, base, faults, theme=args.theme, validators=args.validators),
+        args.port,
+        args.host,
+        request_log,
+    )
     if args.truth:
         unreachable = [path for path, kind in faults.article_faults.items() if kind in (MISSING, REDIRECT_LOOP)]
         write_truth(iter_truth(site, app.base, exclude=unreachable), args.truth)

@@ -107,11 +107,22 @@ def _title(edition: Edition, rng: random.Random) -> str:
 
 
 class MirrorSite:
-    """The whole site for (seed, number of articles): articles, archives, lookups."""
+    """The whole site for (seed, number of articles[, now]): articles, archives, lookups.
 
-    def __init__(self, seed: int, articles: int) -> None:
+    Without `now` the dates are the default timeline's (2023–2025). With `now` (unix seconds)
+    every date moves by one shift so that the last change (newest publication or edit) of an
+    `anchor_articles`-article site, by default this one, is a day before `now`: give two sizes
+    the same `now` and anchor and the smaller one is the bigger one as it stood earlier.
+    """
+
+    def __init__(self, seed: int, articles: int, now: int | None = None, anchor_articles: int | None = None) -> None:
+        anchor = articles if anchor_articles is None else anchor_articles
+        if anchor < articles:
+            raise ValueError(f"anchor_articles ({anchor}) must be at least articles ({articles}): no article after now")
         self.seed = seed
         self.size = articles
+        self.now = now
+        self.shift = 0 if now is None else timeline.anchor_shift(seed, anchor, now)
         self.articles: list[ArticleMeta] = []
         self.by_path: dict[str, int] = {}
         self.by_post_id: dict[int, int] = {}
@@ -179,13 +190,9 @@ class MirrorSite:
         flags |= NO_JSONLD if markup < 0.05 else BROKEN_JSONLD if markup < 0.08 else 0
         flags |= NO_OG if rng.random() < 0.04 else 0
         post_id = 1000 + 5 * i + rng.randint(0, 4)  # increasing, as WordPress assigns them
-        published = timeline.published_at(seed, i)
-        modified = timeline.base_modified_at(seed, i, published)
-        threshold = timeline.edit_threshold(seed, i)
-        edited = threshold is not None and self.size >= threshold
-        if edited:
-            assert threshold is not None
-            modified = max(timeline.edited_at(threshold), (modified or published) + 3600)
+        published, modified, edited = timeline.article_times(seed, i, self.size)
+        published += self.shift
+        modified = modified + self.shift if modified is not None else None
         return ArticleMeta(
             i, edition, post_id, slug, title, published, section, primary, tags, author, views, flags, modified, edited
         )

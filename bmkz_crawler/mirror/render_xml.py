@@ -1,4 +1,8 @@
-"""Machine endpoints: robots.txt, Yoast sitemaps (index, posts, pages) and RSS 2.0 feeds."""
+"""Machine endpoints: robots.txt, Yoast sitemaps (index, posts, pages) and RSS 2.0 feeds.
+
+Each `*_last_modified` function gives the newest date its resource lists: the `Last-Modified`
+the app sends with it (`validators`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
+from bmkz_crawler.mirror import timeline
 from bmkz_crawler.mirror.content import lead_paragraph
 from bmkz_crawler.mirror.editions import EDITIONS, Edition
 from bmkz_crawler.mirror.model import IMAGE, MirrorSite
@@ -39,12 +44,42 @@ def _lastmod(site: MirrorSite, index: int) -> int:
     return meta.modified or meta.published
 
 
+def _newest_lastmod(site: MirrorSite, indices: list[int]) -> int:
+    return max((_lastmod(site, i) for i in indices), default=robots_last_modified(site))
+
+
+def post_sitemap_indices(site: MirrorSite, edition: Edition, number: int) -> list[int]:
+    """The articles post sitemap `number` (from 1) lists, newest first."""
+    newest_first = site.edition_indices[edition.lang][::-1]
+    return newest_first[(number - 1) * SITEMAP_SIZE : number * SITEMAP_SIZE]
+
+
+def robots_last_modified(site: MirrorSite) -> int:
+    return timeline.SITE_LAUNCH + site.shift
+
+
+def sitemap_index_last_modified(site: MirrorSite, edition: Edition) -> int:
+    return _newest_lastmod(site, site.edition_indices[edition.lang])
+
+
+def post_sitemap_last_modified(site: MirrorSite, edition: Edition, number: int) -> int:
+    return _newest_lastmod(site, post_sitemap_indices(site, edition, number))
+
+
+def page_sitemap_last_modified(site: MirrorSite) -> int:
+    return timeline.STATIC_PAGES_EDITED + site.shift
+
+
+def feed_last_modified(site: MirrorSite, indices: list[int]) -> int:
+    """The newest change among the articles the feed of `indices` lists."""
+    return _newest_lastmod(site, indices[-FEED_SIZE:])
+
+
 def sitemap_index(site: MirrorSite, edition: Edition, base: str) -> str:
     root = f"{base}{edition.prefix}"
-    indices = site.edition_indices[edition.lang][::-1]  # newest first
     entries = []
     for number in range(1, post_sitemap_count(site, edition) + 1):
-        chunk = indices[(number - 1) * SITEMAP_SIZE : number * SITEMAP_SIZE]
+        chunk = post_sitemap_indices(site, edition, number)
         lastmod = max((_lastmod(site, i) for i in chunk), default=0)
         entries.append(
             f"\t<sitemap>\n\t\t<loc>{root}{post_sitemap_name(number)}</loc>\n"
@@ -62,9 +97,8 @@ def sitemap_index(site: MirrorSite, edition: Edition, base: str) -> str:
 def post_sitemap(site: MirrorSite, edition: Edition, base: str, number: int) -> str | None:
     if not 1 <= number <= post_sitemap_count(site, edition):
         return None
-    indices = site.edition_indices[edition.lang][::-1]
     urls = []
-    for index in indices[(number - 1) * SITEMAP_SIZE : number * SITEMAP_SIZE]:
+    for index in post_sitemap_indices(site, edition, number):
         meta = site.articles[index]
         image = ""
         if meta.has(IMAGE):
@@ -80,10 +114,11 @@ def post_sitemap(site: MirrorSite, edition: Edition, base: str, number: int) -> 
     return _urlset(base, urls)
 
 
-def page_sitemap(edition: Edition, base: str) -> str:
+def page_sitemap(site: MirrorSite, edition: Edition, base: str) -> str:
     root = f"{base}{edition.prefix}"
+    lastmod = utc_iso(page_sitemap_last_modified(site))
     urls = [f"\t<url>\n\t\t<loc>{root}</loc>\n\t</url>"] + [
-        f"\t<url>\n\t\t<loc>{root}{page.slug}/</loc>\n\t\t<lastmod>2024-03-01T06:00:00+00:00</lastmod>\n\t</url>"
+        f"\t<url>\n\t\t<loc>{root}{page.slug}/</loc>\n\t\t<lastmod>{lastmod}</lastmod>\n\t</url>"
         for page in edition.static_pages
     ]
     return _urlset(base, urls)

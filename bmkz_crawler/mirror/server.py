@@ -1,7 +1,8 @@
 """The Twisted web server around `MirrorApp`: request log, slow answers, shutdown.
 
 Slow answers are scheduled with `reactor.callLater`, never `time.sleep`, so one slow page
-does not hold up the others.
+does not hold up the others. A 304 is finished by hand too: Twisted would add `Content-Length:
+0`, which a 304 must not state (RFC 9110 8.6), as its body would not have been empty.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from bmkz_crawler.mirror.app import MirrorApp, Reply
+from bmkz_crawler.mirror.validators import http_date
+
+_CONDITIONAL = (b"if-none-match", b"if-modified-since")
 
 
 class MirrorResource(Resource):
@@ -29,24 +33,35 @@ class MirrorResource(Resource):
         method = request.method.decode("ascii", "replace")
         target = request.uri.decode("latin-1")
         assert self.app is not None
-        reply = self.app.respond(method, target)
+        conditions = {
+            name.decode(): value.decode("latin-1") for name in _CONDITIONAL if (value := request.getHeader(name))
+        }
+        reply = self.app.respond(method, target, conditions)
         if self.request_log is not None:
             # line-buffered file: a test can read the log while the server runs
             self.request_log.write(f"{method} {target} {reply.status}\n")
         request.setResponseCode(reply.status)
-        request.setHeader(b"content-type", reply.content_type.encode())
+        if reply.content_type:
+            request.setHeader(b"content-type", reply.content_type.encode())
         request.setHeader(b"server", b"bmkz-mirror")
         if reply.location:
             request.setHeader(b"location", reply.location.encode())
-        if not reply.delay:
+        if reply.etag is not None:
+            request.setHeader(b"etag", reply.etag.encode())
+        if reply.last_modified is not None:
+            request.setHeader(b"last-modified", http_date(reply.last_modified).encode())
+        if not reply.delay and reply.status != 304:
             return reply.body
+        if not reply.delay:
+            self._finish(request, reply)
+            return NOT_DONE_YET
         call = reactor.callLater(reply.delay, self._finish, request, reply)  # type: ignore[attr-defined]
         request.notifyFinish().addErrback(lambda _failure: call.active() and call.cancel())
         return NOT_DONE_YET
 
     @staticmethod
     def _finish(request: Request, reply: Reply) -> None:
-        if request.method != b"HEAD":
+        if request.method != b"HEAD" and reply.status != 304:
             request.setHeader(b"content-length", str(len(reply.body)).encode())
             request.write(reply.body)
         request.finish()

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 _LISTENING = re.compile(r"mirror listening on (http://\S+/)")
@@ -60,12 +61,19 @@ def running_mirror(
     timeout: float = 60.0,
     write_truth: bool = True,
     theme: str = "smartmag",
+    now: datetime | str | None = None,
+    anchor_articles: int | None = None,
+    validators: bool = True,
 ) -> Iterator[MirrorHandle]:
     """Run `python -m bmkz_crawler.mirror --port 0 ...` until the block exits.
 
     The truth file, request log and fault plan go to `tmp_path`; `write_truth=False` skips the
     truth (generating every body takes a few seconds for tens of thousands of articles).
     `theme` is the pages' markup (`--theme`: "smartmag" or "newsroom"); the truth is the same.
+    `now` (`--now`, a datetime or ISO-8601; naive means UTC) dates the site's last change a day
+    before it, on the timeline of an `anchor_articles`-article site if given (`--anchor-articles`).
+    `validators=False` (`--no-validators`) serves feeds, sitemaps and robots.txt without ETag
+    and Last-Modified and never answers 304.
     """
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -73,7 +81,10 @@ def running_mirror(
     command = [
         sys.executable, "-m", "bmkz_crawler.mirror", "--port", "0", "--articles", str(articles),
         "--seed", str(seed), "--theme", theme, "--request-log", str(log), "--fault-plan", str(plan),
-        *(["--truth", str(truth)] if write_truth else []), *(["--faults"] if faults else []), *extra_args,
+        *(["--truth", str(truth)] if write_truth else []), *(["--faults"] if faults else []),
+        *(["--now", now.isoformat() if isinstance(now, datetime) else now] if now is not None else []),
+        *(["--anchor-articles", str(anchor_articles)] if anchor_articles is not None else []),
+        *([] if validators else ["--no-validators"]), *extra_args,
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
     try:

@@ -5,6 +5,11 @@ is the N-article mirror plus K newer ones. The curve has large gaps for the firs
 and shrinking ones later: 300 articles already span January 2023 to spring 2024 (across the
 2024-03-01 change of Asia/Almaty from UTC+6 to UTC+5), 2,000 reach early 2025, 50,000 stay
 within 2023–2025 (gaps of about two minutes at the end).
+
+These are the dates of the default timeline. A mirror given a "now" (`--now`) moves every
+date by one shift (`anchor_shift`): the last change of an `anchor`-article site (its newest
+publication or edit) lands exactly a day before now. The shift depends on (seed, anchor, now)
+only, so two sizes anchored alike show the same dates for the articles they share.
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ EPOCH = int(datetime(2023, 1, 10, 3, 0, tzinfo=UTC).timestamp())
 _SPAN_DAYS = 1337.2439581186113
 _SCALE = 53.5
 _SHAPE = 0.23
+
+# the site's setup, before every article: robots.txt's Last-Modified
+SITE_LAUNCH = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())
+# when the static pages (about, contacts, ...) were last edited
+STATIC_PAGES_EDITED = int(datetime(2024, 3, 1, 6, 0, tzinfo=UTC).timestamp())
+ANCHOR_BEFORE_NOW = 86400  # with --now: the site's last change is one day before it
 
 EDIT_SHARE = 0.05  # articles that get one later edit
 BASE_MODIFIED_SHARE = 0.15  # articles modified shortly after publication
@@ -58,3 +69,28 @@ def edited_at(threshold: int) -> int:
     """The edit happens just before article `threshold` is published: between the two."""
     start = _curve(threshold - 1)
     return int(start + 0.75 * (_curve(threshold) - start))
+
+
+def article_times(seed: int, i: int, size: int) -> tuple[int, int | None, bool]:
+    """(published, modified or None, edited) of article i in a mirror of `size` articles."""
+    published = published_at(seed, i)
+    modified = base_modified_at(seed, i, published)
+    threshold = edit_threshold(seed, i)
+    if threshold is None or size < threshold:
+        return published, modified, False
+    return published, max(edited_at(threshold), (modified or published) + 3600), True
+
+
+def last_change(seed: int, size: int) -> int:
+    """The newest publication or edit of a `size`-article mirror on the default timeline."""
+    latest = SITE_LAUNCH
+    for i in range(size):
+        published, modified, _ = article_times(seed, i, size)
+        latest = max(latest, published, modified or published)
+    return latest
+
+
+def anchor_shift(seed: int, anchor: int, now: int) -> int:
+    """Seconds to add to every default date so that the last change of an `anchor`-article
+    mirror is ANCHOR_BEFORE_NOW before `now` (unix seconds)."""
+    return now - ANCHOR_BEFORE_NOW - last_change(seed, anchor)
