@@ -57,7 +57,8 @@ def check_settings(settings: BaseSettings) -> None:
             f"BMKZ_BASE_URL={base!r} is not accepted: use an absolute http(s) URL such as https://bm.kz/"
         )
     _at_least(settings, "BMKZ_PROGRESS_INTERVAL", 0)
-    _at_least(settings, "BMKZ_REFRESH_DAYS", 0)
+    _at_least(settings, "BMKZ_SWEEP_HOURS", 0)
+    _check_recheck_hours(settings)
     _at_least(settings, "BMKZ_RETRY_BACKOFF_BASE", 0)
     _at_least(settings, "BMKZ_RETRY_BACKOFF_MAX", 0)
     _at_least(settings, "BMKZ_MAX_CRAWL_DELAY", 0)
@@ -78,6 +79,18 @@ def check_settings(settings: BaseSettings) -> None:
     _check_redis_url(settings)
     _check_state(settings)
     _check_feed_folders(settings)
+
+
+def _check_recheck_hours(settings: BaseSettings) -> None:
+    from bmkz_crawler.memory import parse_ages
+
+    raw = settings.get("BMKZ_RECHECK_HOURS")
+    try:
+        parse_ages(raw)
+    except ValueError:
+        raise SettingsError(
+            f"BMKZ_RECHECK_HOURS={raw!r} is not accepted: use hours after publication, e.g. 1,6,24,48"
+        ) from None
 
 
 def _check_bool(settings: BaseSettings, name: str) -> None:

@@ -15,8 +15,12 @@ Decisions, in the order a URL meets them:
   crawl learned (the base URL, the home page's final URL after redirects, the editions' homes);
 - an article candidate (`article_url`): canonical form, `/amp/` copy mapped to its original, on
   the site, not an asset, of a wanted edition, the `max_articles` budget not spent;
-- incremental (`settled`, `unchanged_since_export`): exported before and older than the
-  refresh window, or a sitemap `lastmod` no newer than the exported version;
+- planning (`plan`, `burst`): an incremental run reads the feeds and sitemaps it remembers
+  (conditional requests: `304` when nothing changed) and walks archives only for a burst the
+  feeds and sitemaps did not cover, a section never walked, or on a sweep (`BMKZ_SWEEP_HOURS`);
+- incremental (`settled`, `unchanged_since_export`): exported before and no re-check age
+  (`BMKZ_RECHECK_HOURS`) passed since it was last fetched, or a sitemap `lastmod` no newer
+  than the exported version;
 - walks (`next_archive_page`, `sitemap_url`): the bounds of `WalkBounds`;
 - delivery (`deliver`): language, `since`/`until` window, `max_articles`.
 """
@@ -33,8 +37,9 @@ from scrapy.crawler import Crawler
 
 from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.extraction.links import Card, article_url, is_asset
+from bmkz_crawler.memory import Recent, Section, SiteMemory, Validator, parse_ages, recheck_due
 from bmkz_crawler.processors import canonicalize_url, on_site, parse_instant, same_site
-from bmkz_crawler.spiders.arguments import CrawlArguments
+from bmkz_crawler.spiders.arguments import SOURCES, CrawlArguments
 from bmkz_crawler.state.base import ArticleState, StateStore
 
 logger = logging.getLogger(__name__)
@@ -53,6 +58,10 @@ SINCE_SITEMAP_SKIPPED = "bmkz/since/sitemap_skipped"
 SINCE_SITEMAP_ENTRY_SKIPPED = "bmkz/since/sitemap_entry_skipped"
 SINCE_ARTICLE_OUT_OF_WINDOW = "bmkz/since/article_out_of_window"
 BOUNDS_PREFIX = "bmkz/bounds/"
+SITEMAP_UNCHANGED_FILE = "bmkz/incremental/post_sitemap_unchanged"
+RECHECKS = keys.RECHECKS
+PLAN = keys.PLAN
+DEFAULT_RECHECK_AGES = tuple(timedelta(hours=h) for h in (1, 6, 24, 48))
 
 _CRAWLER_ATTRIBUTE = "bmkz_crawl_policy"
 
@@ -89,7 +98,8 @@ class CrawlPolicy:
         stats: Any,
         *,
         bounds: WalkBounds | None = None,
-        refresh_days: float = 2.0,
+        recheck_ages: tuple[timedelta, ...] = DEFAULT_RECHECK_AGES,
+        sweep_every: timedelta = timedelta(hours=24),
         trace: bool = False,
         now: datetime | None = None,
     ) -> None:
@@ -97,7 +107,16 @@ class CrawlPolicy:
         self._stats = stats
         self._crawler: Crawler | None = None
         self.bounds = bounds or WalkBounds()
-        self.refresh_cutoff = (now or datetime.now(UTC)) - timedelta(days=refresh_days)
+        self.now = now or datetime.now(UTC)
+        self.recheck_ages = recheck_ages
+        self.sweep_every = sweep_every
+        self.memory = SiteMemory()  # what the last runs remembered (read when the store opens)
+        self.sweeping = True  # a full discovery (home pages, menus, archives); False: a planned run
+        self._validators: dict[str, Validator] = {}  # learned this run, saved with the export marks
+        self._incomplete: set[str] = set()  # feeds/sitemaps whose articles did not all arrive
+        self._fetched: dict[str, Recent] = {}  # recent articles fetched this run
+        self._feeds_all_new = False
+        self._post_sitemap_read = False
         self.trace = trace
         self.homes: list[str] = [base_url]  # the site: checked in order, the final home URL first
         self.editions: dict[str, str] = {}  # language -> home URL
@@ -121,7 +140,8 @@ class CrawlPolicy:
             base,
             None,  # the crawler's stats exist only once the crawl starts: read then
             bounds=WalkBounds.from_settings(settings),
-            refresh_days=settings.getfloat("BMKZ_REFRESH_DAYS", 2.0),
+            recheck_ages=parse_ages(settings.get("BMKZ_RECHECK_HOURS", "1,6,24,48")),
+            sweep_every=timedelta(hours=settings.getfloat("BMKZ_SWEEP_HOURS", 24.0)),
             trace=settings.getbool("BMKZ_TRACE"),
         )
         policy._crawler = crawler
@@ -243,14 +263,34 @@ class CrawlPolicy:
         return self.store.lookup(self.site_url(canonical) or canonical)
 
     def settled(self, url: str, published: datetime | None) -> bool:
-        """Exported already and older than the refresh window: not fetched again."""
+        """Exported already, and no re-check age passed since it was last fetched: not fetched again."""
         if self.store is None:
             return False
         known = self._known(url)
         if known is None or not known.last_exported:
             return False
         published = published or parse_instant(known.published_at)
-        return published is not None and published < self.refresh_cutoff
+        return not recheck_due(published, self._last_fetched(url, known), self.now, self.recheck_ages)
+
+    def _last_fetched(self, url: str, known: ArticleState) -> datetime | None:
+        recent = self.memory.recent.get(self.site_url(article_url(url) or url) or url)
+        return parse_instant(recent.checked_at if recent else None) or parse_instant(known.last_exported)
+
+    def rechecks_due(self) -> list[str]:
+        """Recent articles a re-check age has come for since they were last fetched."""
+        due = []
+        for url, recent in self.memory.recent.items():
+            published, checked = parse_instant(recent.published_at), parse_instant(recent.checked_at)
+            if recheck_due(published, checked, self.now, self.recheck_ages):
+                due.append(url)
+        self.stats.inc_value(RECHECKS, len(due))
+        return due
+
+    def fetched_article(self, url: str, published: datetime | None) -> None:
+        """An article page arrived: remember when, for its re-checks (saved with the export marks)."""
+        horizon = self.recheck_ages[-1] if self.recheck_ages else timedelta(0)
+        if published is not None and self.now - published <= horizon:
+            self._fetched[url] = Recent(published.isoformat(), self.now.isoformat())
 
     def unchanged_since_export(self, url: str, lastmod: datetime | None) -> bool:
         """The sitemap's lastmod is no newer than the version we exported.
@@ -274,7 +314,7 @@ class CrawlPolicy:
             if not self.args.in_window(card.published):
                 self._skip(SINCE_CARD_SKIPPED, card.url, "listed as published outside since/until")
             elif known:
-                self._skip(KNOWN_SKIPPED, card.url, "exported before and older than the refresh window")
+                self._skip(KNOWN_SKIPPED, card.url, "exported before, no re-check due")
             else:
                 chosen.append(card)
         return chosen
@@ -286,7 +326,7 @@ class CrawlPolicy:
         chosen = []
         for url in urls:
             if self.settled(url, None):
-                self._skip(KNOWN_SKIPPED, url, "exported before and older than the refresh window")
+                self._skip(KNOWN_SKIPPED, url, "exported before, no re-check due")
             else:
                 chosen.append(url)
         return chosen
@@ -366,6 +406,96 @@ class CrawlPolicy:
             self._skip(SITEMAP_UNCHANGED, url, "lastmod no newer than the exported version")
             return False
         return True
+
+    # --- planning and remembered discovery ------------------------------------------------------------
+
+    def open_store(self, store: StateStore) -> None:
+        """An incremental crawl: read what the last runs remembered, and plan this one."""
+        self.store = store
+        self.memory = SiteMemory.from_store(store.load_memory())
+        discovery = self.memory.discovery
+        can_plan = (
+            discovery.known
+            and not self.args.since
+            and self.args.sources == frozenset(SOURCES)
+            and not self.memory.sweep_due(self.now, self.sweep_every)
+        )
+        self.sweeping = not can_plan
+        if can_plan:
+            for language, home in discovery.editions.items():
+                self.editions.setdefault(language, home)
+                self.learn_home(home)
+        self.stats.set_value(PLAN, "sweep" if self.sweeping else "planned")
+
+    def unwalked_sections(self) -> list[str]:
+        """Section archives of the remembered menu that no run has walked yet."""
+        return [url for url, section in self.memory.discovery.sections.items() if not section.walked_at]
+
+    def remember_discovery(self, *, feeds: list[str] = (), sections: dict[str, str] | None = None,
+                           sitemap_indexes: list[str] = ()) -> None:  # fmt: skip
+        """What a sweep found (saved with the export marks)."""
+        discovery = self.memory.discovery
+        discovery.editions.update(self.editions)
+        discovery.feeds = list(dict.fromkeys([*discovery.feeds, *feeds]))
+        for url, name in (sections or {}).items():
+            discovery.sections.setdefault(url, Section(name))
+        discovery.sitemap_indexes = list(dict.fromkeys([*discovery.sitemap_indexes, *sitemap_indexes]))
+
+    def walked_section(self, url: str) -> None:
+        section = self.memory.discovery.sections.get(url)
+        if section is not None:
+            section.walked_at = self.now.isoformat()
+
+    def post_sitemap_changed(self, url: str, lastmod: datetime | None) -> bool:
+        """A post sitemap listed in an index: fetched when new to us or its `lastmod` moved."""
+        known = self.memory.discovery.post_sitemaps
+        stamp = lastmod.isoformat() if lastmod else None
+        if self.sweeping or url not in known or stamp is None or known[url] != stamp:
+            known[url] = stamp
+            return True
+        self._skip(SITEMAP_UNCHANGED_FILE, url, "its lastmod in the index has not moved")
+        return False
+
+    def read_post_sitemap(self) -> None:
+        self._post_sitemap_read = True
+
+    def read_feed(self, cards: list[Card]) -> None:
+        """A feed answered in full: a burst when none of its items was known before."""
+        if self.store is not None and cards and not any(self._known(card.url) for card in cards):
+            self._feeds_all_new = True
+
+    def burst(self) -> bool:
+        """The feeds were all new and no post sitemap was read: archives must be walked to reach back."""
+        return not self.sweeping and self._feeds_all_new and not self._post_sitemap_read
+
+    # --- conditional requests ---------------------------------------------------------------------------
+
+    def validators_for(self, url: str) -> Validator | None:
+        return self.memory.validators.get(url)
+
+    def learned_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        if etag or last_modified:
+            self._validators[url] = Validator(etag, last_modified)
+
+    def source_incomplete(self, url: str | None) -> None:
+        """An article found on this feed or sitemap failed: its validators are not kept."""
+        if url:
+            self._incomplete.add(url)
+
+    def memory_to_save(self) -> dict[str, str]:
+        """The memory as it stands after this run, for the store (called once the feeds are stored)."""
+        memory = self.memory
+        for url, validator in self._validators.items():
+            if url not in self._incomplete:
+                memory.validators[url] = validator
+        for url in self._incomplete:
+            memory.validators.pop(url, None)
+        memory.recent.update(self._fetched)
+        last_age = self.recheck_ages[-1] if self.recheck_ages else timedelta(0)
+        memory.prune_recent(self.now, last_age + timedelta(hours=1))
+        if self.sweeping and not self.at_article_limit():
+            memory.swept_at = self.now.isoformat()
+        return memory.to_store()
 
     def bound_reached(self, bound: str, url: str, message: str) -> None:
         """A walk's bound triggered: counted every time (`bmkz/bounds/<bound>`), logged once per crawl."""

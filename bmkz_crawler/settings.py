@@ -71,6 +71,8 @@ DOWNLOADER_MIDDLEWARES = {
     # download slot (the gate watches what the slot still holds).
     "bmkz_crawler.politeness.RequestCapMiddleware": 940,
     "bmkz_crawler.politeness.CrawlDelayMiddleware": 950,
+    # After the guard (a refused request asks nothing), before retries and redirects see a 304.
+    "bmkz_crawler.conditional.ConditionalRequests": 545,
 }
 SPIDER_MIDDLEWARES: dict[str, int] = {}
 EXTENSIONS = {
@@ -137,8 +139,11 @@ BMKZ_CSV_BOM = False
 # Where the crawl remembers what it exported: empty = .scrapy/bmkz_state.sqlite3;
 # `sqlite:///abs/path.db`, a plain path, or `memory:` (forgets everything: tests).
 BMKZ_STATE_URI = ""
-# Articles published less than this many days ago are fetched again to catch edits.
-BMKZ_REFRESH_DAYS = 2.0
+# Recent articles are fetched again to catch edits at these ages after publication (hours).
+BMKZ_RECHECK_HOURS = "1,6,24,48"
+# An incremental run reads the feeds and sitemaps it remembers (conditional requests); a sweep
+# (home pages, menus, section archives: full discovery) runs at most this many hours apart.
+BMKZ_SWEEP_HOURS = 24.0
 # `scrapy cron`: the lock file (empty = .scrapy/bmkz_cron.lock) and the share of fetched pages
 # that may fail before the run counts as failed.
 BMKZ_LOCK_FILE = ""

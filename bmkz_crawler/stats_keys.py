@@ -23,6 +23,9 @@ INCREMENTAL = "bmkz/incremental/"
 KNOWN_SKIPPED = "bmkz/incremental/known_skipped"
 SITEMAP_UNCHANGED = "bmkz/incremental/sitemap_unchanged"
 SINCE = "bmkz/since/"
+RECHECKS = "bmkz/incremental/rechecks"  # recent articles fetched again at a re-check age
+PLAN = "bmkz/plan"  # "sweep" (full discovery) or "planned" (remembered feeds and sitemaps)
+NOT_MODIFIED = "bmkz/conditional/not_modified"  # 304 answers to conditional requests
 
 # --- items: the pipelines write, cron reads ---------------------------------------------------------
 NEW = "bmkz/new"

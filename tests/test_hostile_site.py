@@ -171,7 +171,7 @@ def test_a_same_host_http_link_on_an_https_site_is_upgraded() -> None:
     [
         ("BMKZ_BASE_URL", "notaurl", "BMKZ_BASE_URL='notaurl' is not accepted"),
         ("BMKZ_STATE_URI", "postgres://x", "no state store for postgres:"),
-        ("BMKZ_REFRESH_DAYS", "abc", "BMKZ_REFRESH_DAYS='abc' is not accepted: use a number"),
+        ("BMKZ_SWEEP_HOURS", "abc", "BMKZ_SWEEP_HOURS='abc' is not accepted: use a number"),
         ("BMKZ_MAX_ERROR_RATE", "abc", "BMKZ_MAX_ERROR_RATE='abc'"),
         ("BMKZ_MAX_ERROR_RATE", "1.5", "use a number in [0, 1]"),
         ("BMKZ_PROGRESS_INTERVAL", "-5", "BMKZ_PROGRESS_INTERVAL=-5.0 is not accepted"),
@@ -219,7 +219,7 @@ def run_scrapy(
 
 def test_bad_setting_and_unknown_argument_exit_2_with_one_line(tmp_path: Path) -> None:
     for extra, message in (
-        (["-s", "BMKZ_REFRESH_DAYS=abc"], "error: BMKZ_REFRESH_DAYS='abc' is not accepted: use a number"),
+        (["-s", "BMKZ_SWEEP_HOURS=abc"], "error: BMKZ_SWEEP_HOURS='abc' is not accepted: use a number"),
         (["-a", "max_article=5"], "error: unknown argument max_article: accepted are lang, max_articles,"),
     ):
         completed = run_scrapy(extra, tmp_path)

@@ -25,9 +25,12 @@ def test_second_run_on_the_same_site_exports_nothing_and_fetches_little(mirror30
     assert second.items == []
     requests = second.stat("downloader/request_count")
     print(f"second run: {requests} requests, {first.stat('downloader/request_count')} on the first")
-    # home pages, robots.txt, sitemap indexes and their post sitemaps, feeds, one head per section
-    assert requests <= SECTIONS_PER_EDITION * EDITIONS + 16
-    assert second.stat("bmkz/incremental/listing_stopped") >= SECTIONS_PER_EDITION * EDITIONS
+    # A planned run: robots.txt, then the remembered feeds and sitemap indexes, each answering
+    # 304 Not Modified; no home page, no archive.
+    assert second.stat("bmkz/plan") == "planned"
+    assert requests <= 6
+    assert second.stat("bmkz/conditional/not_modified") == requests - 1
+    assert second.stat("downloader/response_status_count/304") == requests - 1
 
 
 def test_grown_site_exports_exactly_the_new_and_edited_articles(tmp_path: Path) -> None:

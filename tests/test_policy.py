@@ -130,6 +130,6 @@ def test_trace_logs_each_decision_with_its_key(caplog: pytest.LogCaptureFixture)
 
 
 def test_the_policy_is_registered_on_its_crawler() -> None:
-    crawler = get_crawler(settings_dict={"BMKZ_BASE_URL": "https://bm.kz/", "BMKZ_REFRESH_DAYS": 1})
+    crawler = get_crawler(settings_dict={"BMKZ_BASE_URL": "https://bm.kz/", "BMKZ_SWEEP_HOURS": 1})
     made = CrawlPolicy.from_crawler(crawler, CrawlArguments.parse({}))
     assert crawl_policy(crawler) is made and made.homes == ["https://bm.kz/"]

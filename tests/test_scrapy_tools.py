@@ -53,3 +53,13 @@ def test_the_jsonl_reader_is_strict(tmp_path: Path) -> None:
     path = tmp_path / "x.jsonl"
     path.write_text('{"a": 1}\n\n{"a": 2}\n', encoding="utf-8")
     assert read_jsonl(path) == [{"a": 1}, {"a": 2}]
+
+
+def test_scrapy_shell_runs_with_the_project_settings(mirror300, tmp_path: Path) -> None:
+    url = mirror300.truth()[0]["url"]
+    code = "__import__('bmkz_crawler.extraction').extraction.ArticleExtractor().extract(response).url"
+    argv, env = crawl_command(mirror300.base_url, tmp_path, output=None)
+    command = [argv[0], "-m", "scrapy", "shell", "--nolog", "-s", "ROBOTSTXT_OBEY=False", url, "-c", code]
+    completed = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert completed.stdout.strip() == url

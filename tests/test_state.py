@@ -204,3 +204,13 @@ def test_one_store_per_crawler_closed_when_the_engine_stops(tmp_path: Path) -> N
     crawler.signals.send_catch_log(signals.engine_stopped)
     with pytest.raises(RuntimeError, match="not open"):
         store.count()
+
+
+def test_memory_is_saved_in_one_go_and_read_back(store: StateStore) -> None:
+    assert store.load_memory() == {}
+    store.save_memory({"discovery": '{"feeds": ["https://bm.kz/feed/"]}', "sweep_at": '"2025-11-07T06:00:00+00:00"'})
+    store.save_memory({"sweep_at": '"2025-11-08T06:00:00+00:00"'})
+    assert store.load_memory() == {
+        "discovery": '{"feeds": ["https://bm.kz/feed/"]}',
+        "sweep_at": '"2025-11-08T06:00:00+00:00"',
+    }

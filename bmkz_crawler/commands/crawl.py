@@ -1,7 +1,7 @@
 """`scrapy crawl` that answers bad input in one line before anything starts, and says when it fetched nothing.
 
 The built-in command would start the crawler and log a traceback from the spider's
-constructor; a user who typed `-a lang=en` or `-s BMKZ_REFRESH_DAYS=abc` deserves one
+constructor; a user who typed `-a lang=en` or `-s BMKZ_SWEEP_HOURS=abc` deserves one
 sentence and exit code 2. And a crawl that could not fetch a single page of the site (no
 network, DNS, a refusing server, robots.txt) exits 1 with one line naming the cause, rather
 than 0 with an empty feed.

@@ -137,6 +137,14 @@ class CrawlOutcome:
         return sum(self.value(key) for key in (keys.KNOWN_SKIPPED, keys.SITEMAP_UNCHANGED))
 
     @property
+    def plan(self) -> str:
+        """`sweep` (full discovery: home pages, menus, archives) or `planned` (remembered feeds and sitemaps)."""
+        plan = str(self.stats.get(keys.PLAN) or "sweep")
+        if plan == "planned" and self.value("bmkz/plan/burst_walks"):
+            return "planned, archives walked after a burst"
+        return "sweep (home pages, menus, archives)" if plan == "sweep" else "planned (remembered feeds and sitemaps)"
+
+    @property
     def finish_reason(self) -> str:
         return str(self.stats.get("finish_reason") or "unknown")
 
@@ -150,7 +158,8 @@ class CrawlOutcome:
         elif error_count > self.max_error_rate * self.pages:
             limit = f"BMKZ_MAX_ERROR_RATE={self.max_error_rate}"
             reasons.append(f"{error_count} errors on {self.pages} pages, above {limit}")
-        recognized = any(self.counts(prefix) for prefix in RECOGNIZED_PREFIXES)
+        # A 304 is a success: the feed or sitemap has not changed since the last stored run.
+        recognized = any(self.counts(prefix) for prefix in RECOGNIZED_PREFIXES) or self.value(keys.NOT_MODIFIED) > 0
         if self.pages and not self.articles_seen and not recognized:
             reasons.append("no article found on the site")
         failed_feeds = max(sum(self.counts(keys.SCRAPY_FEED_FAILED).values()), self.value(FAILED_FEEDS_STAT))
@@ -173,6 +182,9 @@ class CrawlOutcome:
         lines = [
             f"scrapy cron: {self.spider_name}, {duration}, finish reason {self.finish_reason}",
             _line("pages", self.pages, f"{self.value('downloader/request_count')} requests"),
+            _line("not modified", self.value(keys.NOT_MODIFIED), "304: unchanged since the last run"),
+            _line("re-checks", self.value(keys.RECHECKS), "recent articles fetched again at a re-check age"),
+            f"  {'run':<16}{self.plan}",
             _line("articles seen", self.articles_seen),
             _line("known, skipped", self.known_skipped, "exported before, not fetched" if self.known_skipped else ""),
             _line("new", self.value(keys.NEW)),

@@ -31,6 +31,7 @@ from scrapy.utils.defer import deferred_from_coro
 from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.feedaudit import FeedAudit
 from bmkz_crawler.pipelines.drops import drop_item
+from bmkz_crawler.policy import crawl_policy
 from bmkz_crawler.processors import utc_now_iso
 from bmkz_crawler.state import StateStore, state_store_for
 from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS
@@ -107,8 +108,11 @@ class ExportMarkerPipeline:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=STATE_WRITE_FAILED))
 
     def feed_exporter_closed(self) -> None:
-        """All feeds are closed and stored (or failed): mark what they hold, if all went well."""
+        """All feeds are closed and stored (or failed): mark what they hold, if all went well;
+        then save the crawl's memory (discovery, validators, sweep and re-check times) with them."""
         if not self.pending:
+            if self.feeds_configured and self.state_error is None and not (self.audit and self.audit.problems()):
+                self.save_memory()
             return
         reasons = []
         if not self.feeds_configured:
@@ -129,6 +133,19 @@ class ExportMarkerPipeline:
         self.stats.inc_value(keys.EXPORTED_MARKED, len(self.pending))
         logger.info("Marked %d articles exported in the state store", len(self.pending))
         self.pending.clear()
+        self.save_memory()
+
+    def save_memory(self) -> None:
+        """After the marks, never before: a validator must not hide unexported articles."""
+        policy = crawl_policy(self.crawler) if self.crawler is not None else None
+        if policy is None or policy.store is None:
+            return
+        try:
+            self.store.save_memory(policy.memory_to_save())
+        except Exception as error:  # the marks are saved; the next run only re-reads more
+            self.stats.inc_value(STATE_WRITE_ERRORS_STAT)
+            logger.error("State store %s: the crawl's memory was not saved (%s: %s)", self.store.location,
+                         type(error).__name__, error)  # fmt: skip
 
     def not_marked(self, reason: str) -> None:
         self.stats.set_value(NOT_MARKED_STAT, len(self.pending))

@@ -23,12 +23,13 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from bmkz_crawler import stats_keys as keys
+from bmkz_crawler.conditional import CONDITIONAL, conditional_meta
 from bmkz_crawler.extraction import ArticleExtractor
 from bmkz_crawler.extraction.article import PROFILES
 from bmkz_crawler.extraction.links import Card, PageLinks, feed_cards, robots_sitemaps, sitemap_entries
@@ -45,6 +46,8 @@ ARTICLE_PRIORITY = 30
 LISTING_PRIORITY = 20
 SITEMAP_PRIORITY = 10
 DISCOVERY_PRIORITY = 40  # home pages and robots.txt: small in number, they unlock everything
+
+SOURCE = "bmkz_source"  # request meta: the feed or sitemap that listed an article
 
 # charset-normalizer's "chaos" (0 = clean text) above which a detected charset is not trusted.
 MAX_CHARSET_CHAOS = 0.2
@@ -70,6 +73,8 @@ class NewsSpider(Spider):
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k not in CrawlArguments.NAMES})
         self._gone_logged: set[str] = set()
         self._extractor: ArticleExtractor | None = None
+        self._rediscover = False  # a remembered feed or sitemap failed in a planned run
+        self._burst_walked = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -80,6 +85,7 @@ class NewsSpider(Spider):
         if spider.profile not in ("auto", "none", *PROFILES):
             raise ValueError(f"BMKZ_PROFILE must be one of auto, none, {', '.join(PROFILES)}, not {spider.profile!r}")
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
 
     @property
@@ -106,10 +112,61 @@ class NewsSpider(Spider):
         if self.args.mode == "incremental":
             from bmkz_crawler.state import state_store_for
 
-            self.policy.store = state_store_for(self.crawler)
-        yield Request(self.base_url, callback=self.parse_home, priority=DISCOVERY_PRIORITY, errback=self.on_error)
+            self.policy.open_store(state_store_for(self.crawler))
+        if self.policy.sweeping:
+            for request in self._sweep_requests():
+                yield request
+            return
+        # A planned run: what the last runs remembered, asked conditionally; archives only when due.
+        discovery = self.policy.memory.discovery
+        for feed in discovery.feeds:
+            yield self._feed_request(feed)
+        for index in discovery.sitemap_indexes:
+            request = self._sitemap_request(index, depth=0)
+            if request is not None:
+                yield request
+        for section in self.policy.unwalked_sections():
+            yield Request(section, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
+        for url in self.policy.rechecks_due():
+            request = self.article_request(url)
+            if request is not None:
+                yield request
+
+    def _sweep_requests(self) -> list[Request]:
+        """A full discovery: the home page (menus, the other edition, feeds) and robots.txt."""
+        requests = [
+            Request(self.base_url, callback=self.parse_home, priority=DISCOVERY_PRIORITY, errback=self.on_error)
+        ]
         if "sitemap" in self.args.sources:
-            yield self._robots_request(self.base_url)
+            requests.append(self._robots_request(self.base_url))
+        return requests
+
+    def _feed_request(self, url: str) -> Request:
+        return Request(
+            url, callback=self.parse_feed, priority=LISTING_PRIORITY, errback=self.on_error, meta=conditional_meta()
+        )
+
+    def on_idle(self) -> None:
+        """Before the crawl ends: walk the archives after a burst, or rediscover a site that moved."""
+        policy, engine = self.policy, self.crawler.engine
+        scheduled: list[Request] = []
+        if self._rediscover and not policy.sweeping:
+            logger.warning("A remembered feed or sitemap failed: discovering the site again from its home page")
+            policy.sweeping = True
+            scheduled = self._sweep_requests()
+        elif policy.burst() and not self._burst_walked:
+            self._burst_walked = True
+            self.stats.inc_value("bmkz/plan/burst_walks")
+            logger.info("The feeds were all new and no sitemap covered them: walking the section archives")
+            scheduled = [
+                Request(url, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
+                for url in policy.memory.discovery.sections
+            ]
+        self._rediscover = False
+        if scheduled:
+            for request in scheduled:
+                engine.crawl(request)
+            raise DontCloseSpider
 
     def _robots_request(self, home: str) -> Request:
         root = urljoin(home, "/robots.txt")
@@ -148,12 +205,17 @@ class NewsSpider(Spider):
                     yield self._robots_request(home)
         if not self.args.wants_language(language):
             return
+        feeds = links.feeds()
         if "feed" in self.args.sources:
-            for feed in links.feeds():
-                yield Request(feed, callback=self.parse_feed, priority=LISTING_PRIORITY, errback=self.on_error)
+            for feed in feeds:
+                yield self._feed_request(feed)
+        sections, how = links.menu_sections()
+        policy.remember_discovery(
+            feeds=feeds,
+            sections={url: name for name, url in sections if not policy.is_edition_home(url)},
+        )
         if "menu" not in self.args.sources:
             return
-        sections, how = links.menu_sections()
         self.stats.inc_value(f"bmkz/menu/{how}")
         if not sections:
             logger.warning("No section menu found on %s: only the home page's articles are walked", response.url)
@@ -184,6 +246,8 @@ class NewsSpider(Spider):
         """
         if not isinstance(response, TextResponse):
             return
+        if page == 1:
+            self.policy.walked_section(response.url)
         links = PageLinks(response)
         cards = self._cards(links)
         if not cards:
@@ -203,16 +267,18 @@ class NewsSpider(Spider):
                 cb_kwargs={"page": page + 1, "stale": stale},
             )
 
-    def _article_requests(self, cards: list[Card]) -> Iterator[Request]:
+    def _article_requests(self, cards: list[Card], source: str | None = None) -> Iterator[Request]:
         for card in cards:
-            request = self.article_request(card.url, excerpt=card.excerpt)
+            request = self.article_request(card.url, excerpt=card.excerpt, source=source)
             if request is not None:
                 yield request
 
     # --- sitemaps and feeds ---------------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
-        for url in robots_sitemaps(response):
+        sitemaps = robots_sitemaps(response)
+        self.policy.remember_discovery(sitemap_indexes=[u for u in sitemaps if self.policy.site_url(u)])
+        for url in sitemaps:
             request = self._sitemap_request(url, depth=0)
             if request is not None:
                 yield request
@@ -228,12 +294,15 @@ class NewsSpider(Spider):
             priority=SITEMAP_PRIORITY,
             errback=self.on_error,
             cb_kwargs={"depth": depth},
+            meta=conditional_meta(),
         )
 
     def _sitemap_doctype(self) -> None:
         self.stats.inc_value("bmkz/sitemap/doctype_removed")
 
     def parse_sitemap(self, response: Response, depth: int = 0) -> Iterator[Request]:
+        if response.status == 304:
+            return  # unchanged since the last run that stored its feeds (bmkz/conditional/not_modified)
         try:
             entries = list(sitemap_entries(response, on_doctype=self._sitemap_doctype))
         except Exception:  # a broken sitemap must not stop the crawl
@@ -248,23 +317,34 @@ class NewsSpider(Spider):
                 name = urlsplit(entry.url).path.rsplit("/", 1)[-1]
                 if any(marker in name for marker in NON_ARTICLE_SITEMAPS):
                     self.stats.inc_value("bmkz/sitemap/non_article_skipped")
-                elif self.policy.sitemap_child(entry.url, entry.lastmod):
+                elif self.policy.sitemap_child(entry.url, entry.lastmod) and self.policy.post_sitemap_changed(
+                    entry.url, entry.lastmod
+                ):
                     request = self._sitemap_request(entry.url, depth=depth + 1)
                     if request is not None:
                         yield request
-            elif self.policy.sitemap_entry(entry.url, entry.lastmod):
-                request = self.article_request(entry.url)
-                if request is not None:
-                    yield request
+            else:
+                self.policy.read_post_sitemap()
+                if self.policy.sitemap_entry(entry.url, entry.lastmod):
+                    request = self.article_request(entry.url, source=response.url)
+                    if request is not None:
+                        yield request
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
+        if response.status == 304:
+            return  # unchanged since the last run that stored its feeds (bmkz/conditional/not_modified)
         # An RSS description is WordPress's auto-excerpt with " […]": not the listing excerpt.
         cards = [Card(card.url, card.published) for card in feed_cards(response)]
-        yield from self._article_requests(self.policy.cards_to_fetch(cards))
+        self.policy.read_feed(cards)
+        yield from self._article_requests(self.policy.cards_to_fetch(cards), source=response.url)
 
     # --- articles ----------------------------------------------------------------------------------
 
-    def article_request(self, url: str | None, *, excerpt: str | None = None) -> Request | None:
+    def article_request(
+        self, url: str | None, *, excerpt: str | None = None, source: str | None = None
+    ) -> Request | None:
+        """An article request; `source` is the feed or sitemap that listed it (its validators are
+        kept only if every article it listed arrives)."""
         fetched = self.policy.article_url(url)
         if fetched is None:
             return None
@@ -274,6 +354,7 @@ class NewsSpider(Spider):
             priority=ARTICLE_PRIORITY,
             errback=self.on_error,
             cb_kwargs={"excerpt": excerpt},
+            meta={SOURCE: source} if source else {},
         )
 
     def parse_article(self, response: Response, excerpt: str | None = None) -> Iterator[Article | Request]:
@@ -295,6 +376,7 @@ class NewsSpider(Spider):
         if b"</html>" not in response.body[-4096:].lower():
             self.stats.inc_value("bmkz/errors/truncated_page")
             logger.warning("Page looks truncated (no </html>): %s", response.url)
+        self.policy.fetched_article(article.url or response.url, parse_instant(article.published_at))
         if not self.policy.deliver(article.language, parse_instant(article.published_at), response.url):
             return
         yield article
@@ -360,6 +442,12 @@ class NewsSpider(Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        gone = failure.check(HttpError) and failure.value.response.status in (404, 410)
+        if not gone:
+            # Its feed or sitemap must be read in full next time, not answered by a 304.
+            self.policy.source_incomplete(request.meta.get(SOURCE))
+        if request.meta.get(CONDITIONAL) and not self.policy.sweeping:
+            self._rediscover = True  # a remembered feed or sitemap failed: the site may have moved
         if failure.check(HttpError):
             status = failure.value.response.status
             if status in (404, 410):

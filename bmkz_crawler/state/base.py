@@ -74,6 +74,15 @@ class StateStore(Protocol):
         """In one transaction: upsert each item's EXPORT_RECORD_FIELDS and last_exported."""
         ...
 
+    def load_memory(self) -> dict[str, str]:
+        """The crawl's memory besides articles (discovery, validators, sweep and re-check times):
+        key -> JSON text, as `save_memory` last wrote it; empty on a new store."""
+        ...
+
+    def save_memory(self, values: Mapping[str, str]) -> None:
+        """In one transaction: set each key's JSON text (other keys stay)."""
+        ...
+
     def count(self) -> int: ...
 
 

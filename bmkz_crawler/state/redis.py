@@ -127,6 +127,13 @@ class RedisStateStore:
         if self._record_seen(keys=[self._article(url), self.prefix + "urls"], args=[url, first_seen, *once]):
             self._index(self.client, url, adapter.get("post_id"), adapter.get("language"), None, 0.0)
 
+    def load_memory(self) -> dict[str, str]:
+        return dict(self.client.hgetall(self.prefix + "memory"))
+
+    def save_memory(self, values: Mapping[str, str]) -> None:
+        if values:
+            self.client.hset(self.prefix + "memory", mapping=dict(values))
+
     def mark_exported(self, items: Iterable[Mapping[str, Any]], exported_at: str) -> None:
         # Check and convert everything first: a bad item must leave the store untouched.
         records = []

@@ -18,7 +18,7 @@ from bmkz_crawler.processors import utc_now_iso
 from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, required_url, state_key
 
 MEMORY = ":memory:"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the `memory` table (a store of version 1 gains it on open)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     url TEXT PRIMARY KEY,
@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_post ON articles (post_id, language);
 CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash);
+CREATE TABLE IF NOT EXISTS memory (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 _COLUMNS = "url, post_id, language, content_hash, modified_at, published_at, first_seen, last_exported"
 # Exported rows first, the latest export first: the answer to "what did we deliver last?".
@@ -123,6 +127,22 @@ class SQLiteStateStore:
             " ON CONFLICT (url) DO NOTHING",
             (url, adapter.get("post_id"), adapter.get("language"), adapter.get("published_at"), first_seen),
         )
+
+    def load_memory(self) -> dict[str, str]:
+        return {row["key"]: row["value"] for row in self.connection.execute("SELECT key, value FROM memory")}
+
+    def save_memory(self, values: Mapping[str, str]) -> None:
+        connection = self.connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(
+                "INSERT INTO memory (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                list(values.items()),
+            )
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
     def mark_exported(self, items: Iterable[Mapping[str, Any]], exported_at: str) -> None:
         rows = []
