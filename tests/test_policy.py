@@ -133,3 +133,84 @@ def test_the_policy_is_registered_on_its_crawler() -> None:
     crawler = get_crawler(settings_dict={"BMKZ_BASE_URL": "https://bm.kz/", "BMKZ_SWEEP_HOURS": 1})
     made = CrawlPolicy.from_crawler(crawler, CrawlArguments.parse({}))
     assert crawl_policy(crawler) is made and made.homes == ["https://bm.kz/"]
+
+
+# --- planning, remembered discovery, re-checks ------------------------------------------------------
+
+
+def remembered_store(tmp_path, **memory_fields: object):
+    from bmkz_crawler.memory import Discovery, SiteMemory
+
+    store = open_state_store(str(tmp_path / "state.sqlite3"))
+    discovery = Discovery(
+        editions={"ru": "https://bm.kz/", "kk": "https://bm.kz/kz/"},
+        feeds=["https://bm.kz/feed/", "https://bm.kz/kz/feed/"],
+        sitemap_indexes=["https://bm.kz/sitemap_index.xml"],
+    )
+    memory = SiteMemory(discovery=discovery, swept_at=(NOW - timedelta(hours=1)).isoformat(), **memory_fields)
+    store.save_memory(memory.to_store())
+    return store
+
+
+def test_a_run_with_remembered_discovery_is_planned_and_a_sweep_when_due_or_bounded(tmp_path) -> None:
+    made = policy()
+    made.open_store(remembered_store(tmp_path))
+    assert not made.sweeping and stat(made, "bmkz/plan") == "planned"
+    assert made.memory.discovery.feeds == ["https://bm.kz/feed/", "https://bm.kz/kz/feed/"]
+    due = CrawlPolicy(CrawlArguments.parse({}), "https://bm.kz/", made.stats, sweep_every=timedelta(0), now=NOW)
+    due.open_store(made.store)
+    assert due.sweeping  # BMKZ_SWEEP_HOURS=0: every run sweeps
+    bounded = policy(since="2025-11-01")
+    bounded.open_store(made.store)
+    assert bounded.sweeping  # a since bound walks the archives
+    assert policy().sweeping  # nothing remembered: a full discovery
+    made.store.close()
+
+
+def test_a_burst_is_feeds_all_new_with_no_post_sitemap_read(tmp_path) -> None:
+    made = policy()
+    made.open_store(remembered_store(tmp_path))
+    made.read_feed([Card("https://bm.kz/new-1/"), Card("https://bm.kz/new-2/")])
+    assert made.burst()
+    made.read_post_sitemap()  # the post sitemap lists everything: no archive needs walking
+    assert not made.burst()
+    made.store.close()
+
+
+def test_post_sitemaps_are_fetched_only_when_their_lastmod_moved(tmp_path) -> None:
+    made = policy()
+    made.open_store(remembered_store(tmp_path))
+    url = "https://bm.kz/post-sitemap.xml"
+    assert made.post_sitemap_changed(url, OLD)  # new to us
+    assert not made.post_sitemap_changed(url, OLD)
+    assert made.post_sitemap_changed(url, NOW)
+    assert stat(made, "bmkz/incremental/post_sitemap_unchanged") == 1
+    made.store.close()
+
+
+def test_rechecks_come_at_their_ages_after_publication() -> None:
+    from bmkz_crawler.memory import recheck_due
+
+    ages = (timedelta(hours=1), timedelta(hours=6))
+    published = NOW - timedelta(hours=7)
+    assert recheck_due(published, published + timedelta(minutes=30), NOW, ages)  # 1 h and 6 h passed since
+    assert not recheck_due(published, published + timedelta(hours=6, minutes=1), NOW, ages)  # checked after both
+    assert recheck_due(published, None, NOW, ages)
+    assert not recheck_due(NOW - timedelta(days=30), NOW - timedelta(days=29), NOW, ages)
+
+
+def test_validators_are_kept_only_for_sources_whose_articles_all_arrived(tmp_path) -> None:
+    made = policy()
+    made.open_store(remembered_store(tmp_path))
+    made.learned_validators("https://bm.kz/feed/", '"a"', None)
+    made.learned_validators("https://bm.kz/kz/feed/", '"b"', None)
+    made.source_incomplete("https://bm.kz/kz/feed/")
+    made.fetched_article("https://bm.kz/fresh/", NOW - timedelta(hours=2))
+    saved = made.memory_to_save()
+    made.store.save_memory(saved)
+    from bmkz_crawler.memory import SiteMemory
+
+    memory = SiteMemory.from_store(made.store.load_memory())
+    assert set(memory.validators) == {"https://bm.kz/feed/"}
+    assert list(memory.recent) == ["https://bm.kz/fresh/"]
+    made.store.close()
