@@ -67,7 +67,10 @@ def post_sitemap_last_modified(site: MirrorSite, edition: Edition, number: int) 
 
 
 def page_sitemap_last_modified(site: MirrorSite) -> int:
-    return timeline.STATIC_PAGES_EDITED + site.shift
+    """When the static pages were edited; with a now, never after the site's last change (a
+    small site's articles may all predate the default timeline's static-page date)."""
+    edited = timeline.STATIC_PAGES_EDITED + site.shift
+    return edited if site.now is None else min(edited, site.now - timeline.ANCHOR_BEFORE_NOW)
 
 
 def feed_last_modified(site: MirrorSite, indices: list[int]) -> int:
