@@ -38,6 +38,8 @@ def test_bench_measures_all_five_figures_and_writes_them_as_json(tmp_path: Path)
     assert figures["memory"]["big_peak_rss_mb"] > 0 and figures["memory"]["small_peak_rss_mb"] > 0
     assert figures["incremental"]["new_articles"] == TINY.incremental_k
     assert figures["incremental"]["articles_fetched_twice"] == 0
+    assert figures["incremental"]["unchanged_requests"] <= 6
+    assert figures["incremental"]["burst_delivered"] == figures["incremental"]["burst_wanted"] > 0
     assert figures["mirror"]["pages_per_second"] > 0
     assert set(figures["goals"]) == {
         "throughput_ratio",
@@ -45,6 +47,9 @@ def test_bench_measures_all_five_figures_and_writes_them_as_json(tmp_path: Path)
         "peak_rss",
         "rss_growth",
         "requests_per_new_article",
+        "unchanged_requests",
+        "small_requests",
+        "burst_delivered",
         "no_article_fetched_twice",
     }
     table = runner.table(figures)

@@ -58,6 +58,13 @@ class CrawlRun:
     def stat(self, key: str) -> int:
         return int(self.stats.get(key, 0))
 
+    def exported_urls(self) -> list[str]:
+        """The URLs of the articles the run's JSON Lines feed holds."""
+        urls = []
+        for path in sorted((self.workdir / "feeds").glob("*.jsonl")):
+            urls += [json.loads(line)["url"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+        return urls
+
 
 def project_feeds(workdir: Path) -> dict[str, Any]:
     """The project's default FEEDS (one JSON Lines and one CSV per run), written under workdir."""
