@@ -137,7 +137,8 @@ def run(scale: Scale, workdir: Path, log: Any = print) -> dict[str, Any]:
     }
 
     log(
-        f"[4] cron runs on one state as the mirror grows from {scale.incremental_n} (+5, unchanged, +{scale.incremental_k}, a burst)"
+        f"[4] cron runs on one state, the mirror grown from {scale.incremental_n}:"
+        f" +5, unchanged, +{scale.incremental_k}, a burst"
     )
     results["incremental"] = incremental_figure(
         workdir / "incremental", scale.incremental_n, scale.incremental_k, scale.seed
