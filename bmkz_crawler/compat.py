@@ -19,6 +19,8 @@ What is used, and why:
   (politeness.py);
 - scrapy `ProtegoRobotParser.rp` (protego's `Protego.request_rate`): Scrapy's parser interface
   exposes robots.txt's Crawl-delay but not its Request-rate (politeness.py);
+- scrapy `ProtegoRobotParser.rp.sitemaps`: robots.txt's Sitemap lines from the parse Scrapy's
+  robots middleware already made, so robots.txt is fetched once per run;
 - scrapy-redis `scrapy_redis.queue.Base._encode_request`, `._decode_request`: requests are
   serialized as scrapy-redis does, into our own atomic frontier.
 """
@@ -93,6 +95,17 @@ def robots_request_rate(parser: Any, user_agent: str) -> tuple[int, int] | None:
     return None if rate is None else (int(rate.requests), int(rate.seconds))
 
 
+def robots_sitemaps(parser: Any) -> list[str]:
+    """robots.txt's `Sitemap:` lines from the parser Scrapy's RobotsTxtMiddleware built
+    (`ProtegoRobotParser.rp.sitemaps`; the standard library's parser: `site_maps()`), so the
+    spider needs no second fetch of robots.txt."""
+    protego = getattr(parser, "rp", None)
+    if protego is not None and hasattr(protego, "sitemaps"):
+        return list(protego.sitemaps)
+    site_maps = getattr(protego, "site_maps", None)
+    return list(site_maps() or []) if callable(site_maps) else []
+
+
 # --- scrapy-redis -----------------------------------------------------------------------------------
 
 
@@ -155,6 +168,9 @@ def _scrapy() -> list[str]:
     parser = ProtegoRobotParser(b"User-agent: *\nRequest-rate: 1/5s\n", None)
     if robots_request_rate(parser, "any") != (1, 5):
         missing.append("ProtegoRobotParser.rp.request_rate (robots.txt's Request-rate)")
+    parser = ProtegoRobotParser(b"User-agent: *\nSitemap: https://bm.kz/sitemap_index.xml\n", None)
+    if robots_sitemaps(parser) != ["https://bm.kz/sitemap_index.xml"]:
+        missing.append("ProtegoRobotParser.rp.sitemaps (robots.txt's Sitemap lines)")
     return missing
 
 

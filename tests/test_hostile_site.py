@@ -232,7 +232,7 @@ def test_a_site_that_cannot_be_reached_exits_1_naming_the_cause(tmp_path: Path) 
     closed = f"http://127.0.0.1:{free_port()}/"
     completed = run_scrapy(["-s", "RETRY_TIMES=0", "-O", str(tmp_path / "a.jsonl")], tmp_path, closed)
     assert completed.returncode == 1
-    assert completed.stderr.strip() == f"error: no page of {closed} was fetched: DownloadConnectionRefusedError ×2"
+    assert completed.stderr.strip() == f"error: no page of {closed} was fetched: DownloadConnectionRefusedError ×1"
 
 
 def test_nothing_fetched_names_robots_and_http_causes() -> None:

@@ -275,12 +275,6 @@ def test_a_real_crawl_sends_at_most_bmkz_max_requests_and_finishes_as_request_ca
     assert "BMKZ_MAX_REQUESTS=3 requests sent: closing the crawl (request_cap)" in result.log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spiders/news.py on_error counts a RequestCapReached refusal as a download error "
-    "(bmkz/errors/download/RequestCapReached), so cron may see an error rate; it needs "
-    "`if failure.check(RequestCapReached): return  # counted by RequestCapMiddleware`",
-)
 def test_requests_refused_by_the_cap_are_not_errors_and_cron_says_ok(
     capped_crawl: tuple[CrawlResult, TinySite],
 ) -> None:

@@ -29,6 +29,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from bmkz_crawler import stats_keys as keys
+from bmkz_crawler.compat import robots_sitemaps as robots_sitemaps_of
 from bmkz_crawler.conditional import CONDITIONAL, conditional_meta
 from bmkz_crawler.extraction import ArticleExtractor
 from bmkz_crawler.extraction.article import PROFILES
@@ -36,6 +37,7 @@ from bmkz_crawler.extraction.links import Card, PageLinks, feed_cards, robots_si
 from bmkz_crawler.items import Article
 from bmkz_crawler.middlewares import OffsiteRequest
 from bmkz_crawler.policy import CrawlPolicy
+from bmkz_crawler.politeness import RequestCapReached
 from bmkz_crawler.processors import canonicalize_url, parse_instant
 from bmkz_crawler.spiders.arguments import CrawlArguments
 
@@ -74,6 +76,7 @@ class NewsSpider(Spider):
         self._gone_logged: set[str] = set()
         self._extractor: ArticleExtractor | None = None
         self._rediscover = False  # a remembered feed or sitemap failed in a planned run
+        self._robots_from_middleware = False  # robots.txt's Sitemap lines come from Scrapy's own fetch
         self._burst_walked = False
 
     @classmethod
@@ -86,6 +89,9 @@ class NewsSpider(Spider):
             raise ValueError(f"BMKZ_PROFILE must be one of auto, none, {', '.join(PROFILES)}, not {spider.profile!r}")
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        spider._robots_from_middleware = crawler.settings.getbool("ROBOTSTXT_OBEY")
+        if spider._robots_from_middleware:
+            crawler.signals.connect(spider.on_robots_parsed, signal=signals.robots_parsed)
         return spider
 
     @property
@@ -133,13 +139,23 @@ class NewsSpider(Spider):
                 yield request
 
     def _sweep_requests(self) -> list[Request]:
-        """A full discovery: the home page (menus, the other edition, feeds) and robots.txt."""
+        """A full discovery: the home page (menus, the other edition, feeds) and robots.txt's
+        sitemaps — from the robots.txt Scrapy's robots middleware fetches anyway, when it obeys it."""
         requests = [
             Request(self.base_url, callback=self.parse_home, priority=DISCOVERY_PRIORITY, errback=self.on_error)
         ]
-        if "sitemap" in self.args.sources:
+        if "sitemap" in self.args.sources and not self._robots_from_middleware:
             requests.append(self._robots_request(self.base_url))
         return requests
+
+    def on_robots_parsed(self, robotparser: Any, request: Request) -> None:
+        """Scrapy read a host's robots.txt (once per host): its Sitemap lines, on a sweep."""
+        if not self.policy.sweeping or "sitemap" not in self.args.sources:
+            return
+        if self.policy.site_url(request.url) is None:
+            return
+        for request in self._sitemap_requests(robots_sitemaps_of(robotparser)):
+            self.crawler.engine.crawl(request)
 
     def _feed_request(self, url: str) -> Request:
         return Request(
@@ -201,7 +217,7 @@ class NewsSpider(Spider):
                     errback=self.on_error,
                     cb_kwargs={"expected_language": other_language},
                 )
-                if new_host and "sitemap" in self.args.sources:
+                if new_host and "sitemap" in self.args.sources and not self._robots_from_middleware:
                     yield self._robots_request(home)
         if not self.args.wants_language(language):
             return
@@ -276,12 +292,13 @@ class NewsSpider(Spider):
     # --- sitemaps and feeds ---------------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
-        sitemaps = robots_sitemaps(response)
+        """robots.txt fetched by the spider itself (only when ROBOTSTXT_OBEY is off)."""
+        yield from self._sitemap_requests(robots_sitemaps(response))
+
+    def _sitemap_requests(self, sitemaps: list[str]) -> list[Request]:
         self.policy.remember_discovery(sitemap_indexes=[u for u in sitemaps if self.policy.site_url(u)])
-        for url in sitemaps:
-            request = self._sitemap_request(url, depth=0)
-            if request is not None:
-                yield request
+        requests = [self._sitemap_request(url, depth=0) for url in sitemaps]
+        return [request for request in requests if request is not None]
 
     def _sitemap_request(self, url: str, depth: int) -> Request | None:
         """A sitemap (index) `depth` indexes below robots.txt, unless off-site or past a bound."""
@@ -461,6 +478,8 @@ class NewsSpider(Spider):
             return
         if failure.check(OffsiteRequest):
             return  # counted by the guard (bmkz/filtered/offsite): a redirect off the site
+        if failure.check(RequestCapReached):
+            return  # counted by RequestCapMiddleware (bmkz/politeness/request_cap_refused): no failure
         if failure.check(IgnoreRequest) and request.meta.get("redirect_urls"):
             # RedirectMiddleware gave up (REDIRECT_MAX_TIMES): a loop through ever-new URLs.
             self._count_redirect_loop(request.meta["redirect_urls"][0])
