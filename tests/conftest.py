@@ -1,4 +1,4 @@
-"""Shared fixtures: mirrors of the site, a Redis and a scrapyd on 127.0.0.1, started once per test session."""
+"""Shared fixtures: mirrors of the site, a Redis, a scrapyd and a PostgreSQL on 127.0.0.1, started once per test session."""
 
 from __future__ import annotations
 
@@ -46,3 +46,12 @@ def scrapyd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     workdir = tmp_path_factory.mktemp("scrapyd")
     with running_scrapyd(workdir) as url:
         yield url, workdir
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The postgresql:// URL of a database in a PostgreSQL cluster started for this test session."""
+    from tests.servers import running_postgres
+
+    with running_postgres(tmp_path_factory.mktemp("postgres")) as url:
+        yield url

@@ -1,15 +1,19 @@
-"""Real servers for tests, started on free 127.0.0.1 ports and stopped afterwards: Redis, scrapyd.
+"""Real servers for tests, started on free 127.0.0.1 ports and stopped afterwards: Redis, scrapyd,
+PostgreSQL.
 
-CI installs the Debian `redis-server` package (.ci/run); on a machine without it, the Redis tests
-fail with a message saying how to install it, rather than being skipped unnoticed.
+CI installs the Debian `redis-server` and `postgresql` packages (.ci/run); on a machine without
+them, the Redis and PostgreSQL tests fail with a message saying how to install them, rather than
+being skipped unnoticed.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -94,3 +98,69 @@ def running_scrapyd(workdir: Path) -> Iterator[str]:
     finally:
         stop_process(process)
         log.close()
+
+
+POSTGRES_ROOT = Path("/usr/lib/postgresql")  # Debian: /usr/lib/postgresql/<major>/bin
+POSTGRES_DATABASE = "bmkz"
+
+
+def postgres_bin() -> Path:
+    """The bin folder of the newest PostgreSQL installed the Debian way."""
+    found = sorted(POSTGRES_ROOT.glob("*/bin/initdb"), key=lambda path: int(path.parent.parent.name))
+    if not found:
+        pytest.fail(f"PostgreSQL is not installed (no {POSTGRES_ROOT}/<version>/bin/initdb): "
+                    "`apt-get install -y postgresql` (.ci/run does this)")  # fmt: skip
+    return found[-1].parent
+
+
+@contextmanager
+def running_postgres(workdir: Path) -> Iterator[str]:
+    """A throw-away PostgreSQL cluster on a free port; yields `postgresql://postgres@127.0.0.1:PORT/bmkz`.
+
+    initdb and the server refuse to run as root, so under root (as in CI) they run as the
+    `postgres` user on a folder made for it. That folder is a fresh one under the system temp
+    directory, not `workdir`: pytest's own temp tree is private to root (0700), which `postgres`
+    cannot enter. The cluster is UTF8 with the C.UTF-8 locale (in the plain C locale the text
+    search parser takes Cyrillic for non-letters and finds nothing), trusts local connections,
+    does not fsync, and listens on 127.0.0.1 and a socket in its own folder only. It is stopped
+    (`pg_ctl stop -m fast`) and deleted afterwards; its log is copied to `workdir/postgres.log`.
+    """
+    bin_dir = postgres_bin()
+    as_postgres: list[str] = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    workdir.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="bmkz-postgres-"))
+    data, log = root / "data", root / "postgres.log"
+    if as_postgres:
+        shutil.chown(root, "postgres", "postgres")
+    port = free_port()
+
+    def run(*command: str, what: str) -> None:
+        done = subprocess.run([*as_postgres, *command], capture_output=True, text=True, cwd=root, check=False)
+        if done.returncode != 0:
+            server_log = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+            raise RuntimeError(f"{what} failed ({done.returncode}): {done.stdout}{done.stderr}{server_log}"[-3000:])
+
+    started = False
+    try:
+        run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
+            "--auth=trust", "--no-sync", what="initdb")  # fmt: skip
+        options = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        started = True  # from here on a half-started server is stopped too
+        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "30", "start",
+            what="pg_ctl start")  # fmt: skip
+        # -w waits until the server accepts connections; createdb then connects over TCP as a client
+        run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", POSTGRES_DATABASE,
+            what="createdb")  # fmt: skip
+        yield f"postgresql://postgres@127.0.0.1:{port}/{POSTGRES_DATABASE}"
+    finally:
+        try:
+            if started:
+                subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                               capture_output=True, cwd=root, check=False)  # fmt: skip
+        finally:
+            if log.exists():
+                shutil.copyfile(log, workdir / "postgres.log")
+            shutil.rmtree(root, ignore_errors=True)
