@@ -257,6 +257,6 @@ class MirrorApp:
                 yield f"/{listing.path}feed/"
             for number in range(2, listing.pages() + 1):
                 yield f"/{listing.path}page/{number}/"
-        for meta in site.articles:
+        for meta in site.live():
             yield f"/{meta.path}"
             yield f"/{meta.path}amp/"

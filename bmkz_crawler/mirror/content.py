@@ -1,8 +1,9 @@
-"""An article's content, generated on demand from (seed, index, edited).
+"""An article's content, generated on demand from (seed, index, edited, silent edit).
 
 The body is a list of blocks, each with its HTML and, when it is body text by the schema's
 rules, its text. Render and ground truth both read this one list, so they cannot disagree
-about what the body is.
+about what the body is. Links to deleted articles (`changes`) are left out after they are
+chosen, so that the rest of the page is the same as before the deletion.
 """
 
 from __future__ import annotations
@@ -93,10 +94,13 @@ def build_content(site: MirrorSite, meta: ArticleMeta, base: str) -> Content:
             cut = text.find(" ", len(text) // 2)
             text = text[: cut - 2] + "\u00ad" + text[cut - 2 :] if cut > 3 else text
         blocks.append(_p(text))
+    if meta.silent_edit:
+        _rewrite_paragraph(site, meta, blocks)
 
-    def insert(block: Block | list[Block]) -> None:
-        position = rng.randint(1, len(blocks))
-        blocks[position:position] = block if isinstance(block, list) else [block]
+    def insert(block: Block | list[Block], *, keep: bool = True) -> None:
+        position = rng.randint(1, len(blocks))  # drawn even when not kept: the rest stays the same
+        if keep:
+            blocks[position:position] = block if isinstance(block, list) else [block]
 
     if rng.random() < 0.3:
         insert(Block(AD_SLOT.format(slot=rng.randint(1, 9))))
@@ -129,7 +133,9 @@ def build_content(site: MirrorSite, meta: ArticleMeta, base: str) -> Content:
         target = site.articles[rng.choice(older)]
         label = corpus.READ_ALSO
         label_html = f"<strong>{label}</strong>" if rng.random() < 0.5 else label
-        insert(Block(f'<p>{label_html} <a href="{base}{target.path}">{esc(target.title)}</a></p>'))
+        insert(
+            Block(f'<p>{label_html} <a href="{base}{target.path}">{esc(target.title)}</a></p>'), keep=not target.deleted
+        )
     if rng.random() < 0.1:
         insert(Block("<style>.post-content p { margin: 0 0 1em; }</style>"))
     if rng.random() < 0.1:
@@ -161,5 +167,16 @@ def build_content(site: MirrorSite, meta: ArticleMeta, base: str) -> Content:
                 else ""
             )
             related.append((index, suffix))
+    related = [(index, suffix) for index, suffix in related if not site.articles[index].deleted]
     description = sentence if meta.has(DESCRIPTION) else None
     return Content(tuple(blocks), first, city, description, image_path, caption, tuple(related))
+
+
+def _rewrite_paragraph(site: MirrorSite, meta: ArticleMeta, blocks: list[Block]) -> None:
+    """A silent edit: one paragraph after the lead says something else, in place (same block count)."""
+    rng = random.Random(f"{site.seed}:{meta.index}:silent:{meta.silent_edit}")
+    position = rng.randint(1, len(blocks) - 1)
+    present = {text for block in blocks for text in block.texts}
+    fresh = [text for _ in range(10) for text in _paragraphs(meta, rng) if text not in present]
+    # the corpus is large enough to have a paragraph this body lacks; else a sentence is added
+    blocks[position] = _p(fresh[0] if fresh else f"{blocks[position].texts[0]} {rng.choice(meta.edition.corpus.LEADS)}")

@@ -77,7 +77,8 @@ class Faults:
         chosen = iter(random.Random(f"{self.seed}:faults").sample(range(site.size), total))
         for kind, count in wanted:
             for index in islice(chosen, count):
-                self.article_faults[site.articles[index].path] = kind
+                if not site.articles[index].deleted:  # a deleted article is a plain 404 (`changes`)
+                    self.article_faults[site.articles[index].path] = kind
 
     def _unit(self, path: str, purpose: str) -> float:
         digest = hashlib.blake2b(f"{self.seed}:{purpose}:{path}".encode(), digest_size=8).digest()

@@ -3,17 +3,19 @@
 Only what listings need is kept per article (a few hundred bytes): bodies are generated on
 demand by `content`. Every per-article value comes from a random generator seeded with
 (seed, index, purpose), never from a shared stream, so article i is the same in every mirror
-size; only edits (`timeline.edit_threshold`) and the lists depend on the size.
+size; only edits (`timeline.edit_threshold`) and the lists depend on the size, and, for a site
+told the sizes it grew through, the silent edits and deletions of `changes`.
 """
 
 from __future__ import annotations
 
 import random
 from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bmkz_crawler.mirror import timeline
+from bmkz_crawler.mirror import changes, timeline
 from bmkz_crawler.mirror.editions import EDITIONS, KK, RU, Edition, Section
 from bmkz_crawler.mirror.oracle import almaty_time
 from bmkz_crawler.mirror.slugs import slugify
@@ -54,6 +56,8 @@ class ArticleMeta:
     flags: int
     modified: int | None  # in this mirror: None, a correction, or the edit's time
     edited: bool  # this mirror shows the edited body
+    silent_edit: int | None = None  # the size from which the body was rewritten without a new modified_at
+    deleted: bool = False  # gone: 404, linked and listed nowhere (`changes`)
 
     @property
     def path(self) -> str:
@@ -113,9 +117,24 @@ class MirrorSite:
     every date moves by one shift so that the last change (newest publication or edit) of an
     `anchor_articles`-article site, by default this one, is a day before `now`: give two sizes
     the same `now` and anchor and the smaller one is the bigger one as it stood earlier.
+
+    `grown_from` (the smaller sizes this site grew through, ascending) adds `silent_edits`
+    silent edits and `deletions` deletions per growth step (`changes`); `steps` lists them.
+    Deleted articles keep their place in `articles` (index i is article i in every size) but
+    are in none of the lookups and lists.
     """
 
-    def __init__(self, seed: int, articles: int, now: int | None = None, anchor_articles: int | None = None) -> None:
+    def __init__(
+        self,
+        seed: int,
+        articles: int,
+        now: int | None = None,
+        anchor_articles: int | None = None,
+        *,
+        grown_from: Sequence[int] = (),
+        silent_edits: int = changes.SILENT_EDITS,
+        deletions: int = changes.DELETIONS,
+    ) -> None:
         anchor = articles if anchor_articles is None else anchor_articles
         if anchor < articles:
             raise ValueError(f"anchor_articles ({anchor}) must be at least articles ({articles}): no article after now")
@@ -123,18 +142,36 @@ class MirrorSite:
         self.size = articles
         self.now = now
         self.shift = 0 if now is None else timeline.anchor_shift(seed, anchor, now)
-        self.articles: list[ArticleMeta] = []
         self.by_path: dict[str, int] = {}
         self.by_post_id: dict[int, int] = {}
-        self.edition_indices: dict[str, list[int]] = {RU.lang: [], KK.lang: []}
+        self.edition_indices: dict[str, list[int]] = {RU.lang: [], KK.lang: []}  # live articles
+        self.published_indices: dict[str, list[int]] = {RU.lang: [], KK.lang: []}  # deleted ones too
         self.listings: dict[str, Listing] = {}
         for edition in EDITIONS:
             for section in (edition.news, *edition.sections):
                 self._listing(edition, "category", section.slug, section.name)
         used = set(RESERVED_SLUGS)
-        for i in range(articles):
-            meta = self._article(i, used)
-            self.articles.append(meta)
+        self.articles: list[ArticleMeta] = [self._article(i, used) for i in range(articles)]
+        self.steps = changes.plan_steps(
+            seed,
+            articles,
+            grown_from,
+            [meta.edition.lang for meta in self.articles],
+            [meta.views for meta in self.articles],
+            TOP_POSTS,
+            silent_edits,
+            deletions,
+        )
+        for step in self.steps:
+            for i in step.silent_edits:
+                self.articles[i].silent_edit = step.size
+            for i in step.deleted:
+                self.articles[i].deleted = True
+        for meta in self.articles:
+            i = meta.index
+            self.published_indices[meta.edition.lang].append(i)
+            if meta.deleted:
+                continue
             self.by_path[meta.path] = i
             self.by_post_id[meta.post_id] = i
             self.edition_indices[meta.edition.lang].append(i)
@@ -199,12 +236,18 @@ class MirrorSite:
 
     # --- lookups used by the renderer ----------------------------------------------------
 
+    def live(self) -> Iterator[ArticleMeta]:
+        """Every article not deleted, oldest first."""
+        return (meta for meta in self.articles if not meta.deleted)
+
     def newest(self, edition: Edition, count: int) -> list[int]:
         return self.edition_indices[edition.lang][-count:][::-1]
 
     def older_same_edition(self, meta: ArticleMeta, count: int) -> list[int]:
-        """Up to `count` articles of the same edition published just before `meta`, newest first."""
-        indices = self.edition_indices[meta.edition.lang]
+        """Up to `count` articles of the same edition published just before `meta`, newest first,
+        deleted ones included: an article's links are chosen among these the day it is published,
+        and only then are the deleted ones left out (`content`), so a deletion changes no other link."""
+        indices = self.published_indices[meta.edition.lang]
 
         position = bisect_left(indices, meta.index)
         return indices[max(0, position - count) : position][::-1]

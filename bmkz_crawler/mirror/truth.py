@@ -7,6 +7,9 @@ by `bmkz_crawler.processors`: the truth grades the crawler, so it must not share
 
 The truth does not depend on the theme the pages are rendered in (`themes`): every theme shows
 each field as SmartMag does, so one truth serves them all (tests/test_mirror_theme.py).
+
+Deleted articles (`changes`) have no truth; a silently edited one has its new body and
+content hash with the `modified_at` it had before. `changes_report` lists both (`--changes`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from bmkz_crawler.mirror.changes import DELETED_STATUS
 from bmkz_crawler.mirror.content import Content, build_content
 from bmkz_crawler.mirror.model import BROKEN_JSONLD, NO_JSONLD, NO_OG, SHOW_VIEWS, ArticleMeta, MirrorSite
 from bmkz_crawler.mirror.oracle import almaty_iso, contract_body, contract_text, text_hash, words_in
@@ -60,11 +64,48 @@ def _modified_at(meta: ArticleMeta) -> str | None:
 
 
 def iter_truth(site: MirrorSite, base: str, exclude: Iterable[str] = ()) -> Iterator[dict]:
-    """Every article of both editions, oldest first; `exclude`d paths (unreachable by a fault) left out."""
+    """Every article of both editions, oldest first; deleted ones and `exclude`d paths
+    (unreachable by a fault) left out."""
     skipped = set(exclude)
-    for meta in site.articles:
+    for meta in site.live():
         if meta.path not in skipped:
             yield article_truth(site, meta, base)
+
+
+def changes_report(site: MirrorSite, base: str) -> dict:
+    """What the growth steps did to older articles (`--changes` JSON): for each step a -> b the
+    articles of the a-site edited visibly, edited silently and deleted; and all silent edits and
+    deletions of the site. A silent edit states its truth's (new) `content_hash` and (old)
+    `modified_at`."""
+
+    def article(index: int) -> dict:
+        meta = site.articles[index]
+        entry = {"url": f"{base}{meta.path}", "path": f"/{meta.path}", "post_id": meta.post_id}
+        return entry | {"language": meta.edition.lang, "index": index}
+
+    def silent(index: int) -> dict:
+        truth = article_truth(site, site.articles[index], base)
+        return article(index) | {"modified_at": truth["modified_at"], "content_hash": truth["content_hash"]}
+
+    steps = [
+        {
+            "from": step.grown_from,
+            "to": step.size,
+            "edited": [article(i) for i in step.edited],
+            "silent_edits": [silent(i) for i in step.silent_edits],
+            "deleted": [article(i) for i in step.deleted],
+        }
+        for step in site.steps
+    ]
+    return {
+        "seed": site.seed,
+        "articles": site.size,
+        "grown_from": [step.grown_from for step in site.steps],
+        "deleted_status": DELETED_STATUS,
+        "steps": steps,
+        "silent_edits": [entry for step in steps for entry in step["silent_edits"]],
+        "deleted": [entry for step in steps for entry in step["deleted"]],
+    }
 
 
 def write_truth(records: Iterable[dict], path: Path) -> int:
