@@ -1,4 +1,5 @@
-"""Command line: `python -m bmkz_crawler.mirror --port 8765 --articles 2000 [--theme newsroom] [--now ISO] [...]`."""
+"""Command line: `python -m bmkz_crawler.mirror --port 8765 --articles 2000 [--theme newsroom] [--now ISO]
+[--grown-from N ...] [...]`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bmkz_crawler.mirror import changes
 from bmkz_crawler.mirror.app import MirrorApp
 from bmkz_crawler.mirror.faults import MISSING, REDIRECT_LOOP, FaultConfig, Faults
 from bmkz_crawler.mirror.model import MirrorSite
 from bmkz_crawler.mirror.themes import DEFAULT_THEME, THEMES
-from bmkz_crawler.mirror.truth import iter_truth, write_truth
+from bmkz_crawler.mirror.truth import changes_report, iter_truth, write_truth
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,6 +50,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_THEME,
         help="HTML markup of the pages; URLs, sitemaps, feeds, faults and truth are the same (default: %(default)s)",
     )
+    parser.add_argument(
+        "--grown-from",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="N",
+        help="the smaller sizes (--articles) this site grew through, ascending: each step silently edits "
+        "and deletes a few articles of the smaller site (default: none, the site as it always was)",
+    )
+    parser.add_argument(
+        "--silent-edits",
+        type=int,
+        default=changes.SILENT_EDITS,
+        metavar="K",
+        help="with --grown-from: articles per step whose body changes while modified_at, sitemap lastmod "
+        "and feed dates do not (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--deletions",
+        type=int,
+        default=changes.DELETIONS,
+        metavar="K",
+        help="with --grown-from: articles per step that answer 404 and are listed and linked nowhere "
+        "(default: %(default)s)",
+    )
+    parser.add_argument("--changes", type=Path, help="write the silent edits, deletions and visible edits (JSON)")
     parser.add_argument("--faults", action="store_true", help="inject faults (off by default)")
     parser.add_argument("--truth", type=Path, help="write the expected Article of every article page (JSONL)")
     parser.add_argument("--request-log", type=Path, help="log every request as `METHOD PATH STATUS`")
@@ -65,6 +93,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.anchor_articles is not None and (args.now is None or args.anchor_articles < args.articles):
         parser.error("--anchor-articles needs --now and must be at least --articles")
+    try:
+        changes.check_history(args.grown_from, args.articles)
+    except ValueError as error:
+        parser.error(f"--grown-from: {error}")
+    if args.silent_edits < 0 or args.deletions < 0:
+        parser.error("--silent-edits and --deletions must not be negative")
     return args
 
 
@@ -99,7 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     from bmkz_crawler.mirror.server import listen
 
     args = parse_args(argv)
-    site = MirrorSite(args.seed, args.articles, args.now, args.anchor_articles)
+    site = MirrorSite(
+        args.seed,
+        args.articles,
+        args.now,
+        args.anchor_articles,
+        grown_from=args.grown_from,
+        silent_edits=args.silent_edits,
+        deletions=args.deletions,
+    )
     faults = Faults(site, fault_config(args), enabled=args.faults)
     request_log = args.request_log.open("w", encoding="utf-8", buffering=1) if args.request_log else None
     _, app = listen(
@@ -114,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.fault_plan:
         plan = faults.plan(app.page_paths(), app.base)
         args.fault_plan.write_text(json.dumps(plan, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.changes:
+        report = changes_report(site, app.base)
+        args.changes.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     # tests wait for this line: everything above is written by the time it appears
     print(f"mirror listening on {app.base}", flush=True)
     try:

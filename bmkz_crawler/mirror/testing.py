@@ -34,6 +34,23 @@ class MirrorHandle:
     request_log_path: Path
     fault_plan_path: Path
     process: subprocess.Popen[str]
+    changes_path: Path | None = None
+
+    def changes(self) -> dict:
+        """The `--changes` report: per growth step the articles edited visibly, edited silently
+        and deleted (each with url, path, post_id, language, index), and all silent edits and
+        deletions (`bmkz_crawler.mirror.truth.changes_report`)."""
+        if self.changes_path is None:
+            raise RuntimeError("this mirror was started without a changes report")
+        return json.loads(self.changes_path.read_text(encoding="utf-8"))
+
+    def silently_edited(self) -> set[str]:
+        """URLs whose body changed while their modified_at, lastmod and feed dates did not."""
+        return {entry["url"] for entry in self.changes()["silent_edits"]}
+
+    def deleted(self) -> set[str]:
+        """URLs of deleted articles: 404, in no truth, list or link."""
+        return {entry["url"] for entry in self.changes()["deleted"]}
 
     def truth(self) -> list[dict]:
         with self.truth_path.open(encoding="utf-8") as lines:
@@ -64,6 +81,9 @@ def running_mirror(
     now: datetime | str | None = None,
     anchor_articles: int | None = None,
     validators: bool = True,
+    grown_from: Sequence[int] = (),
+    silent_edits: int | None = None,
+    deletions: int | None = None,
 ) -> Iterator[MirrorHandle]:
     """Run `python -m bmkz_crawler.mirror --port 0 ...` until the block exits.
 
@@ -74,22 +94,29 @@ def running_mirror(
     before it, on the timeline of an `anchor_articles`-article site if given (`--anchor-articles`).
     `validators=False` (`--no-validators`) serves feeds, sitemaps and robots.txt without ETag
     and Last-Modified and never answers 304.
+    `grown_from` (`--grown-from`: the smaller sizes this site grew through) adds silent edits and
+    deletions of older articles at each step, `silent_edits`/`deletions` per step if given;
+    `MirrorHandle.changes()` (or `silently_edited()`, `deleted()`) tells which.
     """
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
     truth, log, plan = tmp_path / "truth.jsonl", tmp_path / "requests.log", tmp_path / "fault-plan.json"
+    changes = tmp_path / "changes.json"
     command = [
         sys.executable, "-m", "bmkz_crawler.mirror", "--port", "0", "--articles", str(articles),
         "--seed", str(seed), "--theme", theme, "--request-log", str(log), "--fault-plan", str(plan),
         *(["--truth", str(truth)] if write_truth else []), *(["--faults"] if faults else []),
         *(["--now", now.isoformat() if isinstance(now, datetime) else now] if now is not None else []),
         *(["--anchor-articles", str(anchor_articles)] if anchor_articles is not None else []),
-        *([] if validators else ["--no-validators"]), *extra_args,
+        *([] if validators else ["--no-validators"]), "--changes", str(changes),
+        *(["--grown-from", *map(str, grown_from)] if grown_from else []),
+        *(["--silent-edits", str(silent_edits)] if silent_edits is not None else []),
+        *(["--deletions", str(deletions)] if deletions is not None else []), *extra_args,
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
     try:
         base_url = _wait_listening(process, timeout)
-        yield MirrorHandle(base_url, truth, log, plan, process)
+        yield MirrorHandle(base_url, truth, log, plan, process, changes)
     finally:
         stop_process(process)
         for stream in (process.stdout, process.stderr):
