@@ -78,6 +78,7 @@ def check_settings(settings: BaseSettings) -> None:
     _check_profile(settings)
     _check_redis_url(settings)
     _check_state(settings)
+    _check_archive(settings)
     _check_feed_folders(settings)
 
 
@@ -142,6 +143,26 @@ def _check_state(settings: BaseSettings) -> None:
             raise SettingsError(f"state file {path} cannot be opened: {error}") from None
     else:
         _check_writable_folder(path.parent, f"state file {path}")
+
+
+def _check_archive(settings: BaseSettings) -> None:
+    from bmkz_crawler.archive import ARCHIVE_CLASSES, archive_scheme, archive_uri
+
+    setting = settings.get("BMKZ_ARCHIVE_URI")
+    uri = archive_uri(setting, settings.get("BMKZ_STATE_URI"))
+    if uri is None:
+        return
+    scheme = archive_scheme(uri)
+    if scheme not in ARCHIVE_CLASSES:
+        known = ", ".join(f"{name}:" for name in ARCHIVE_CLASSES)
+        raise SettingsError(
+            f"BMKZ_ARCHIVE_URI={setting!r} is not accepted: no archive for {scheme}: (use {known}, a path, none)"
+        )
+    if scheme == "sqlite":
+        path = Path(uri.removeprefix("sqlite://"))
+        if path.is_dir():
+            raise SettingsError(f"archive file {path} is a directory")
+        _check_writable_folder(path.parent, f"archive file {path}")
 
 
 def _check_feed_folders(settings: BaseSettings) -> None:

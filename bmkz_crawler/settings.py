@@ -139,6 +139,9 @@ BMKZ_CSV_BOM = False
 # Where the crawl remembers what it exported: empty = .scrapy/bmkz_state.sqlite3;
 # `sqlite:///abs/path.db`, a plain path, or `memory:` (forgets everything: tests).
 BMKZ_STATE_URI = ""
+# Every exported version, searchable (`scrapy archive`): empty = bmkz_archive.sqlite3 next to the
+# state file; `sqlite:///abs/path.db`, a plain path, or `none` (no archive).
+BMKZ_ARCHIVE_URI = ""
 # Recent articles are fetched again to catch edits at these ages after publication (hours).
 BMKZ_RECHECK_HOURS = "1,6,24,48"
 # An incremental run reads the feeds and sitemaps it remembers (conditional requests); a sweep

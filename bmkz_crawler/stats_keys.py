@@ -37,6 +37,11 @@ EXPORTED_MARKED = "bmkz/exported_marked"
 EXPORT_NOT_MARKED = "bmkz/export_not_marked"
 STATE_WRITE_ERRORS = "bmkz/state/write_errors"
 
+# --- the archive: ExportMarkerPipeline and the spider's gone hook write, cron reads ----------------
+ARCHIVED = "bmkz/archive/versions_added"  # versions new to the archive (an unchanged re-export adds none)
+ARCHIVE_GONE = "bmkz/archive/gone"  # archived articles found answering 404/410
+ARCHIVE_WRITE_ERRORS = "bmkz/archive/write_errors"
+
 # --- feeds: the feed storage and audit write, ExportMarkerPipeline and cron read --------------------
 FEED_WRITE_ERRORS = "bmkz/feed/write_errors"
 FEED_FAILED = "bmkz/feed/failed"

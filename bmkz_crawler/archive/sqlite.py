@@ -1,0 +1,413 @@
+"""SQLiteArchive: the default ArchiveStore, one SQLite file (WAL) with an FTS5 index.
+
+Tables: `articles` (one row per article: latest URL, post id, edition, when found gone),
+`article_urls` (every URL an article had: a slug change links by post id and edition),
+`versions` (every exported version, every contract field; lists as JSON; unique per
+(article, content_hash, modified_at), never updated) and `versions_fts`, an FTS5 index over
+title, description, body and tags whose content is the view `versions_text`: the versions'
+own text with `ё` folded to `е`. The original text is stored once; triggers keep the index in
+step with inserts and deletes (so pruning is a plain DELETE, see docs/operating.md).
+
+unicode61 folds the case of Cyrillic and of the Kazakh letters (Ә/ә, Қ/қ, Ү/ү, ...) and keeps
+й apart from и; it does not fold ё, hence the view. `synchronous=FULL`: a commit returns once
+the archive is on disk, before the export marks are written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+from itemadapter import ItemAdapter
+
+from bmkz_crawler.archive.base import (
+    ELLIPSIS,
+    MARK_END,
+    MARK_START,
+    AmbiguousArticle,
+    ArchiveStats,
+    GoneArticle,
+    SearchHit,
+    SearchQuery,
+    Version,
+    fold_yo,
+)
+from bmkz_crawler.items import ARTICLE_FIELDS, LIST_FIELDS
+from bmkz_crawler.processors import content_hash, parse_instant
+from bmkz_crawler.state.base import state_key
+
+MEMORY = ":memory:"
+SCHEMA_VERSION = 1
+
+
+def _folded(expression: str) -> str:
+    return f"replace(replace({expression}, 'ё', 'е'), 'Ё', 'Е')"
+
+
+_TAGS_TEXT = "(SELECT group_concat(value, ' | ') FROM json_each({row}.tags))"
+_FTS_COLUMNS = "title, description, body, tags"
+
+
+def _fts_values(row: str, *, named: bool = False) -> str:
+    """The indexed text of a `versions` row (`new` or `old` in a trigger): the view's columns."""
+    values = [
+        _folded(f"{row}.title"),
+        _folded(f"coalesce({row}.description, '')"),
+        _folded(f"{row}.body"),
+        _folded(f"coalesce({_TAGS_TEXT.format(row=row)}, '')"),
+    ]
+    if named:
+        values = [f"{value} AS {name}" for value, name in zip(values, _FTS_COLUMNS.split(", "), strict=True)]
+    return ", ".join(values)
+
+
+_VERSION_COLUMNS = ", ".join(
+    f"{name} {'INTEGER' if name in {'post_id', 'views', 'word_count'} else 'TEXT'}" for name in ARTICLE_FIELDS
+)
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    post_id INTEGER,
+    language TEXT,
+    first_exported TEXT NOT NULL,
+    gone_at TEXT,
+    gone_status INTEGER,
+    gone_url TEXT
+);
+CREATE INDEX IF NOT EXISTS articles_post ON articles (post_id, language);
+CREATE INDEX IF NOT EXISTS articles_gone ON articles (gone_at) WHERE gone_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS article_urls (
+    url TEXT PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id),
+    modified_key TEXT NOT NULL,
+    exported_at TEXT NOT NULL,
+    published_utc TEXT,
+    {_VERSION_COLUMNS},
+    UNIQUE (article_id, content_hash, modified_key)
+);
+CREATE INDEX IF NOT EXISTS versions_crawled ON versions (crawled_at);
+CREATE VIEW IF NOT EXISTS versions_text AS SELECT id, {_fts_values("versions", named=True)} FROM versions;
+CREATE VIRTUAL TABLE IF NOT EXISTS versions_fts USING fts5(
+    {_FTS_COLUMNS}, content='versions_text', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS versions_indexed AFTER INSERT ON versions BEGIN
+    INSERT INTO versions_fts (rowid, {_FTS_COLUMNS}) VALUES (new.id, {_fts_values("new")});
+END;
+CREATE TRIGGER IF NOT EXISTS versions_unindexed AFTER DELETE ON versions BEGIN
+    INSERT INTO versions_fts (versions_fts, rowid, {_FTS_COLUMNS}) VALUES ('delete', old.id, {_fts_values("old")});
+END;
+"""
+# Ranking weights of title, description, body, tags (bm25: smaller is better).
+BM25 = "bm25(versions_fts, 10.0, 4.0, 1.0, 5.0)"
+SNIPPET_TOKENS = 16
+_SNIP_START, _SNIP_END, _SNIP_CUT = "\x02", "\x03", "\x01"
+_QUERY_TERM = re.compile(r'"([^"]*)"(\*?)|([^\s"]+)')
+_WORD_CHARS = re.compile(r"[^\W_]+")  # unicode61's token characters, near enough: letters and digits
+
+
+def fts_query(text: str) -> str:
+    """The user's words as an FTS5 query that cannot be a syntax error: each word or "phrase"
+    a quoted string (operators, quotes and brackets become plain words or go), every term
+    required, `word*` kept as a prefix. Raises ValueError when nothing searchable is left."""
+    terms = []
+    for match in _QUERY_TERM.finditer(fold_yo(unicodedata.normalize("NFC", text))):
+        phrase, star, word = match.groups()
+        raw = phrase if phrase is not None else word
+        prefix = bool(star) if phrase is not None else word.endswith("*")
+        tokens = _WORD_CHARS.findall(raw)
+        if tokens:
+            terms.append('"' + " ".join(tokens) + '"' + (" *" if prefix else ""))
+    if not terms:
+        raise ValueError(f"nothing to search for in {text!r}: give a word")
+    return " ".join(terms)
+
+
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if value is not None else None
+
+
+def _utc(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment is not None else None
+
+
+class SQLiteArchive:
+    """ArchiveStore on a SQLite file (or `:memory:` for tests), standard library only."""
+
+    BUSY_TIMEOUT_SECONDS = 30.0
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._connection: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_uri(cls, uri: str) -> Self:
+        """`sqlite:///abs/path`, or `memory:`; see bmkz_crawler.archive.archive_uri."""
+        if uri.startswith("memory:"):
+            return cls(MEMORY)
+        return cls(uri.removeprefix("sqlite://"))
+
+    @property
+    def location(self) -> str:
+        return "in memory" if self.path == MEMORY else self.path
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        if self._connection is not None:
+            return
+        if self.path != MEMORY:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute(f"PRAGMA busy_timeout={int(self.BUSY_TIMEOUT_SECONDS * 1000)}")
+            connection.create_function("bmkz_casefold", 1, _casefold, deterministic=True)
+            connection.executescript(SCHEMA)
+            connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except Exception:
+            connection.close()
+            raise
+        self._connection = connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise RuntimeError(f"archive {self.path} is not open")
+        return self._connection
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def add_versions(self, items: Iterable[Mapping[str, Any]], exported_at: str) -> int:
+        connection = self.connection
+        added = 0
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for item in items:
+                added += self._add_version(dict(ItemAdapter(item).items()), exported_at)
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        return added
+
+    def _add_version(self, fields: dict[str, Any], exported_at: str) -> int:
+        url = state_key(str(fields["url"]))
+        fields["url"] = url
+        if not fields.get("content_hash"):
+            fields["content_hash"] = content_hash(fields.get("title"), fields.get("body"))
+        article_id = self._article_for(url, fields.get("post_id"), fields.get("language"), exported_at)
+        values = {name: fields.get(name) for name in ARTICLE_FIELDS}
+        for name in LIST_FIELDS:
+            values[name] = json.dumps(list(values[name] or []), ensure_ascii=False)
+        cursor = self.connection.execute(
+            f"INSERT OR IGNORE INTO versions (article_id, modified_key, exported_at, published_utc, "
+            f"{', '.join(ARTICLE_FIELDS)}) VALUES (?, ?, ?, ?, {', '.join('?' * len(ARTICLE_FIELDS))})",
+            (
+                article_id,
+                values["modified_at"] or "",
+                exported_at,
+                _utc(parse_instant(values["published_at"])),
+                *values.values(),
+            ),
+        )
+        if cursor.rowcount != 1:
+            return 0
+        self.connection.execute(
+            "UPDATE articles SET url = ?, gone_at = NULL, gone_status = NULL, gone_url = NULL WHERE id = ?",
+            (url, article_id),
+        )
+        return 1
+
+    def _article_for(self, url: str, post_id: int | None, language: str | None, exported_at: str) -> int:
+        """The article this URL belongs to: by URL, else by post id and edition (a slug change), else new."""
+        connection = self.connection
+        row = connection.execute("SELECT article_id FROM article_urls WHERE url = ?", (url,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        row = None
+        if post_id is not None:
+            row = connection.execute(
+                "SELECT id FROM articles WHERE post_id = ? AND language IS ? ORDER BY id DESC LIMIT 1",
+                (post_id, language),
+            ).fetchone()
+        if row is not None:
+            article_id = int(row[0])
+        else:
+            cursor = connection.execute(
+                "INSERT INTO articles (url, post_id, language, first_exported) VALUES (?, ?, ?, ?)",
+                (url, post_id, language, exported_at),
+            )
+            article_id = int(cursor.lastrowid or 0)
+        connection.execute("INSERT INTO article_urls (url, article_id) VALUES (?, ?)", (url, article_id))
+        return article_id
+
+    def record_gone(self, url: str, status: int, found_at: str) -> bool:
+        connection = self.connection
+        row = connection.execute("SELECT article_id FROM article_urls WHERE url = ?", (state_key(url),)).fetchone()
+        if row is None:
+            return False
+        connection.execute(
+            "UPDATE articles SET gone_at = ?, gone_status = ?, gone_url = ? WHERE id = ? AND gone_at IS NULL",
+            (found_at, int(status), url, row[0]),
+        )
+        return True
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> list[SearchHit]:
+        match = fts_query(query.text)
+        filters, parameters = ["1"], [match]
+        if query.language:
+            filters.append("v.language = ?")
+            parameters.append(query.language)
+        if query.section:
+            filters.append("bmkz_casefold(v.category) = ?")
+            parameters.append(query.section.casefold())
+        if query.since is not None:
+            filters.append("v.published_utc >= ?")
+            parameters.append(_utc(query.since) or "")
+        if query.until is not None:
+            filters.append("v.published_utc <= ?")
+            parameters.append(_utc(query.until) or "")
+        rows = self.connection.execute(
+            f"""
+            WITH ranked AS (
+                SELECT v.id, m.rank, row_number() OVER (
+                    PARTITION BY v.article_id ORDER BY m.rank, v.crawled_at DESC, v.id DESC) AS n
+                FROM (SELECT rowid AS id, {BM25} AS rank FROM versions_fts WHERE versions_fts MATCH ?) AS m
+                JOIN versions AS v ON v.id = m.id
+                WHERE {" AND ".join(filters)}
+            )
+            SELECT id, rank FROM ranked WHERE n = 1 ORDER BY rank, id LIMIT ?
+            """,
+            (*parameters, max(0, int(query.limit))),
+        ).fetchall()
+        return [
+            SearchHit(self._version(row["id"]), float(row["rank"]), self._snippet(match, row["id"])) for row in rows
+        ]
+
+    def _snippet(self, match: str, version_id: int) -> str:
+        """FTS5's snippet, shown in the original text (the index holds ё folded to е)."""
+        row = self.connection.execute(
+            f"SELECT snippet(versions_fts, -1, ?, ?, ?, {SNIPPET_TOKENS}) FROM versions_fts "
+            "WHERE versions_fts MATCH ? AND rowid = ?",
+            (_SNIP_START, _SNIP_END, _SNIP_CUT, match, version_id),
+        ).fetchone()
+        snippet = str(row[0] or "") if row else ""
+        version = self._version(version_id)
+        plain = re.sub(f"[{_SNIP_START}{_SNIP_END}{_SNIP_CUT}]", "", snippet)
+        for name in ("title", "description", "body", "tags"):
+            value = version[name]
+            original = " | ".join(value) if isinstance(value, list) else str(value or "")
+            start = fold_yo(original).find(plain)
+            if plain and start >= 0:
+                restored, position = [], start
+                for char in snippet:
+                    if char in (_SNIP_START, _SNIP_END, _SNIP_CUT):
+                        restored.append(char)
+                    else:
+                        restored.append(original[position])
+                        position += 1
+                snippet = "".join(restored)
+                break
+        snippet = snippet.replace(_SNIP_START, MARK_START).replace(_SNIP_END, MARK_END).replace(_SNIP_CUT, ELLIPSIS)
+        return " ".join(snippet.split())
+
+    def history(self, url_or_post_id: str, language: str | None = None) -> list[Version]:
+        key = url_or_post_id.strip()
+        if key.isdigit():
+            rows = self.connection.execute(
+                "SELECT id, language FROM articles WHERE post_id = ? AND (? IS NULL OR language = ?)",
+                (int(key), language, language),
+            ).fetchall()
+            if len({row["language"] for row in rows}) > 1:
+                editions = ", ".join(sorted(str(row["language"]) for row in rows))
+                raise AmbiguousArticle(f"post id {key} is in more than one edition ({editions}): add --lang")
+            ids = [int(row["id"]) for row in rows]
+        else:
+            row = self.connection.execute(
+                "SELECT article_id FROM article_urls WHERE url IN (?, ?)", (state_key(key), key)
+            ).fetchone()
+            ids = [int(row[0])] if row else []
+        if not ids:
+            return []
+        return self._versions(f"article_id IN ({', '.join('?' * len(ids))})", ids)
+
+    def edited(self, since: datetime | None = None) -> Iterator[list[Version]]:
+        condition = "article_id IN (SELECT article_id FROM versions GROUP BY article_id HAVING count(*) > 1"
+        condition += ")" if since is None else " AND max(crawled_at) >= ?)"
+        versions = self._versions(condition, [] if since is None else [_utc(since)])
+        current: list[Version] = []
+        for version in versions:
+            if current and current[0].article_id != version.article_id:
+                yield current
+                current = []
+            current.append(version)
+        if current:
+            yield current
+
+    def gone(self, since: datetime | None = None) -> list[GoneArticle]:
+        rows = self.connection.execute(
+            "SELECT a.id, a.gone_url, a.gone_status, a.gone_at, "
+            "(SELECT id FROM versions WHERE article_id = a.id ORDER BY crawled_at DESC, id DESC LIMIT 1) AS last "
+            "FROM articles AS a WHERE a.gone_at IS NOT NULL AND a.gone_at >= ? ORDER BY a.gone_at DESC, a.id",
+            (_utc(since) or "",),
+        ).fetchall()
+        return [
+            GoneArticle(
+                int(row["id"]), row["gone_url"], int(row["gone_status"]), row["gone_at"], self._version(row["last"])
+            )
+            for row in rows
+        ]
+
+    def stats(self) -> ArchiveStats:
+        connection = self.connection
+        stats = ArchiveStats()
+        stats.articles, stats.versions = connection.execute(
+            "SELECT count(DISTINCT article_id), count(*) FROM versions"
+        ).fetchone()
+        stats.gone = connection.execute("SELECT count(*) FROM articles WHERE gone_at IS NOT NULL").fetchone()[0]
+        for target, expression in (
+            (stats.by_language, "coalesce(language, '?')"),
+            (stats.by_section, "coalesce(category, '(none)')"),
+            (stats.by_month, "substr(published_at, 1, 7)"),
+        ):
+            for key, articles, versions in connection.execute(
+                f"SELECT {expression}, count(DISTINCT article_id), count(*) FROM versions GROUP BY 1 ORDER BY 1"
+            ):
+                target[str(key)] = (int(articles), int(versions))
+        return stats
+
+    def _versions(self, condition: str, parameters: Iterable[Any]) -> list[Version]:
+        rows = self.connection.execute(
+            f"SELECT * FROM versions WHERE {condition} ORDER BY article_id, crawled_at, id", tuple(parameters)
+        ).fetchall()
+        return [self._from_row(row) for row in rows]
+
+    def _version(self, version_id: int) -> Version:
+        return self._from_row(self.connection.execute("SELECT * FROM versions WHERE id = ?", (version_id,)).fetchone())
+
+    @staticmethod
+    def _from_row(row: sqlite3.Row) -> Version:
+        fields = {name: row[name] for name in ARTICLE_FIELDS}
+        for name in LIST_FIELDS:
+            fields[name] = json.loads(fields[name] or "[]")
+        return Version(int(row["article_id"]), int(row["id"]), row["exported_at"], fields)
