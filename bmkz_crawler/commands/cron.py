@@ -6,7 +6,8 @@ Spider arguments, settings and outputs are those of `scrapy crawl news`. Exit co
 0 the crawl went well; 1 it failed (the summary's last line says why); 2 a bad `-a`
 argument; 75 (EX_TEMPFAIL, EXIT_LOCKED) an earlier run still holds the cron lock, or another
 crawl the lock of the crawl state — nothing was started. A feed that lost items or failed to
-store, and a state write that failed, make the run fail (nothing of it is marked exported).
+store, and a state write that failed, make the run fail (nothing of it is marked exported); so
+does an archive write that failed (the marks stay; `scrapy archive import` the run's feed).
 """
 
 from __future__ import annotations
@@ -171,6 +172,9 @@ class CrawlOutcome:
         not_marked = self.value(NOT_MARKED_STAT)
         if not_marked and not failed_feeds and not state_errors:
             reasons.append(f"{not_marked} articles not marked exported")
+        archive_errors = self.value(keys.ARCHIVE_WRITE_ERRORS)
+        if archive_errors:
+            reasons.append(f"{archive_errors} archive writes failed (marks kept: scrapy archive import the feed)")
         return reasons
 
     def summary(self) -> str:
@@ -195,7 +199,11 @@ class CrawlOutcome:
             _line("gone (404/410)", sum(self.counts(GONE_PREFIX).values())),
             _line("marked exported", self.value(keys.EXPORTED_MARKED)),
         ]
-        for label, key in (("feed errors", WRITE_ERRORS_STAT), ("state errors", STATE_WRITE_ERRORS_STAT)):
+        for label, key in (
+            ("feed errors", WRITE_ERRORS_STAT),
+            ("state errors", STATE_WRITE_ERRORS_STAT),
+            ("archive errors", keys.ARCHIVE_WRITE_ERRORS),
+        ):
             if self.value(key):
                 lines.append(_line(label, self.value(key), "writes that failed"))
         lines += [f"  {'feed':<16}{items:>7}  {uri}" for uri, items in self.feeds]

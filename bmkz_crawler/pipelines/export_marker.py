@@ -15,6 +15,14 @@ nothing of the run is marked exported.
 
 A crawl killed mid-way (SIGKILL, OOM, power cut) never gets to the marking, so it has marked
 nothing and the next run exports the same articles again: at least once, never lost.
+
+With the archive on (BMKZ_ARCHIVE_URI), the pending records keep the items' full fields, and
+right before the marks the same items are archived (`bmkz/archive/versions_added`): archived
+if and only if durably exported. Before, not after: a crawl killed between the two has
+archived versions it did not mark, which the next run exports again and the archive already
+holds; the other order would leave marked versions no later run archives. An archive write
+that fails is counted and logged (bmkz.archive.archive_failed) and the marks are written all
+the same; `scrapy archive import` of the run's feed repairs the archive.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
 
 from bmkz_crawler import stats_keys as keys
+from bmkz_crawler.archive import archive_enabled, archive_failed, archive_for
 from bmkz_crawler.feedaudit import FeedAudit
 from bmkz_crawler.pipelines.drops import drop_item
 from bmkz_crawler.policy import crawl_policy
@@ -58,7 +67,8 @@ class ExportMarkerPipeline:
         self.feeds_configured = feeds_configured
         self.audit = audit
         self.crawler = crawler
-        self.pending: dict[str, dict[str, Any]] = {}  # url -> EXPORT_RECORD_FIELDS
+        self.pending: dict[str, dict[str, Any]] = {}  # url -> EXPORT_RECORD_FIELDS (all fields when archiving)
+        self.archiving = crawler is not None and archive_enabled(crawler)
         self.state_error: Exception | None = None  # the first failed state write of the run
 
     @classmethod
@@ -86,7 +96,7 @@ class ExportMarkerPipeline:
         except Exception as error:  # any store, any cause: the run cannot vouch for its state
             self.state_write_failed(error)
             raise drop_item(self.stats, STATE_WRITE_FAILED, adapter.get("url"), quiet=True) from error
-        record = {name: adapter.get(name) for name in EXPORT_RECORD_FIELDS}
+        record = adapter.asdict() if self.archiving else {name: adapter.get(name) for name in EXPORT_RECORD_FIELDS}
         self.pending[record["url"]] = record
         return item
 
@@ -124,8 +134,10 @@ class ExportMarkerPipeline:
         if reasons:
             self.not_marked("; ".join(reasons))
             return
+        exported_at = utc_now_iso()
+        self.archive(exported_at)
         try:
-            self.store.mark_exported(self.pending.values(), utc_now_iso())
+            self.store.mark_exported(self.pending.values(), exported_at)
         except Exception as error:
             self.stats.inc_value(STATE_WRITE_ERRORS_STAT)
             self.not_marked(f"state store {self.store.location}: write failed ({type(error).__name__}: {error})")
@@ -134,6 +146,18 @@ class ExportMarkerPipeline:
         logger.info("Marked %d articles exported in the state store", len(self.pending))
         self.pending.clear()
         self.save_memory()
+
+    def archive(self, exported_at: str) -> None:
+        """Archive the durably exported items; a failure is said, counted, and keeps no mark from being written."""
+        if not self.archiving or self.crawler is None:
+            return
+        try:
+            archive = archive_for(self.crawler)
+            added = archive.add_versions(self.pending.values(), exported_at) if archive is not None else 0
+        except Exception as error:
+            archive_failed(self.crawler, f"archiving {len(self.pending)} exported articles", error)
+            return
+        self.stats.inc_value(keys.ARCHIVED, added)
 
     def save_memory(self) -> None:
         """After the marks, never before: a validator must not hide unexported articles."""
