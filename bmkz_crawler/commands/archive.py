@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -84,6 +85,8 @@ class Command(ScrapyCommand):
         except BadInput as error:
             print(f"error: {error}", file=sys.stderr)
             self.exitcode = EXIT_BAD_INPUT
+        except BrokenPipeError:  # `| head` has read what it wanted: no traceback at exit either
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
     def _run(self, args: list[str], opts: argparse.Namespace) -> int:
         if not args or args[0] not in SUBCOMMANDS:
