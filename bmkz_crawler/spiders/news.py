@@ -29,6 +29,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from bmkz_crawler import stats_keys as keys
+from bmkz_crawler.archive import archive_gone
 from bmkz_crawler.compat import robots_sitemaps as robots_sitemaps_of
 from bmkz_crawler.conditional import CONDITIONAL, conditional_meta
 from bmkz_crawler.extraction import ArticleExtractor
@@ -469,6 +470,7 @@ class NewsSpider(Spider):
             status = failure.value.response.status
             if status in (404, 410):
                 self.stats.inc_value(f"{keys.ERRORS_GONE}{status}")
+                archive_gone(self.crawler, request.url, status)  # deletions: fact-checkers look first
                 if request.url not in self._gone_logged:
                     self._gone_logged.add(request.url)
                     logger.warning("Gone (%s): %s", status, request.url)
