@@ -40,9 +40,9 @@ from bmkz_crawler.archive.base import (
 )
 from bmkz_crawler.items import ARTICLE_FIELDS, LIST_FIELDS
 from bmkz_crawler.processors import content_hash, parse_instant
+from bmkz_crawler.sqlite_file import MEMORY, connect, transaction
 from bmkz_crawler.state.base import state_key
 
-MEMORY = ":memory:"
 SCHEMA_VERSION = 1
 
 
@@ -144,8 +144,6 @@ def _utc(moment: datetime | None) -> str | None:
 class SQLiteArchive:
     """ArchiveStore on a SQLite file (or `:memory:` for tests), standard library only."""
 
-    BUSY_TIMEOUT_SECONDS = 30.0
-
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._connection: sqlite3.Connection | None = None
@@ -164,23 +162,15 @@ class SQLiteArchive:
     # --- lifecycle ------------------------------------------------------------------------------
 
     def open(self) -> None:
-        if self._connection is not None:
-            return
-        if self.path != MEMORY:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        try:
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute(f"PRAGMA busy_timeout={int(self.BUSY_TIMEOUT_SECONDS * 1000)}")
-            connection.create_function("bmkz_casefold", 1, _casefold, deterministic=True)
-            connection.executescript(SCHEMA)
-            connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except Exception:
-            connection.close()
-            raise
-        self._connection = connection
+        if self._connection is None:
+            # FULL: a version is archived with the export marks and must survive a power cut.
+            self._connection = connect(
+                self.path,
+                schema=SCHEMA,
+                schema_version=SCHEMA_VERSION,
+                synchronous="FULL",
+                functions={"bmkz_casefold": _casefold},
+            )
 
     def close(self) -> None:
         if self._connection is not None:
@@ -196,16 +186,10 @@ class SQLiteArchive:
     # --- writes ---------------------------------------------------------------------------------
 
     def add_versions(self, items: Iterable[Mapping[str, Any]], exported_at: str) -> int:
-        connection = self.connection
         added = 0
-        connection.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self.connection):
             for item in items:
                 added += self._add_version(dict(ItemAdapter(item).items()), exported_at)
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
         return added
 
     def _add_version(self, fields: dict[str, Any], exported_at: str) -> int:

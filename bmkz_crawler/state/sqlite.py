@@ -15,9 +15,9 @@ from typing import Any, Self
 from itemadapter import ItemAdapter
 
 from bmkz_crawler.processors import utc_now_iso
+from bmkz_crawler.sqlite_file import MEMORY, connect, transaction
 from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, required_url, state_key
 
-MEMORY = ":memory:"
 SCHEMA_VERSION = 2  # 2: the `memory` table (a store of version 1 gains it on open)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -45,8 +45,6 @@ _LATEST_EXPORT = "ORDER BY last_exported IS NULL, last_exported DESC LIMIT 1"
 class SQLiteStateStore:
     """StateStore on a SQLite file (or `:memory:` for tests), standard library only."""
 
-    BUSY_TIMEOUT_SECONDS = 30.0
-
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._connection: sqlite3.Connection | None = None
@@ -65,19 +63,8 @@ class SQLiteStateStore:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def open(self) -> None:
-        if self._connection is not None:
-            return
-        if self.path != MEMORY:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: autocommit, so that transactions are exactly the BEGINs below.
-        connection = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute(f"PRAGMA busy_timeout={int(self.BUSY_TIMEOUT_SECONDS * 1000)}")
-        connection.executescript(SCHEMA)
-        connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        self._connection = connection
+        if self._connection is None:
+            self._connection = connect(self.path, schema=SCHEMA, schema_version=SCHEMA_VERSION)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -132,17 +119,11 @@ class SQLiteStateStore:
         return {row["key"]: row["value"] for row in self.connection.execute("SELECT key, value FROM memory")}
 
     def save_memory(self, values: Mapping[str, str]) -> None:
-        connection = self.connection
-        connection.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self.connection) as connection:
             connection.executemany(
                 "INSERT INTO memory (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 list(values.items()),
             )
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
 
     def mark_exported(self, items: Iterable[Mapping[str, Any]], exported_at: str) -> None:
         rows = []
@@ -151,9 +132,7 @@ class SQLiteStateStore:
             record = {name: adapter.get(name) for name in EXPORT_RECORD_FIELDS}
             record["url"] = state_key(required_url(adapter))
             rows.append((*record.values(), adapter.get("crawled_at") or exported_at, exported_at))
-        connection = self.connection
-        connection.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self.connection) as connection:
             connection.executemany(
                 f"INSERT INTO articles ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (url) DO UPDATE SET post_id = excluded.post_id, language = excluded.language,"
@@ -161,7 +140,3 @@ class SQLiteStateStore:
                 " published_at = excluded.published_at, last_exported = excluded.last_exported",
                 rows,
             )
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
