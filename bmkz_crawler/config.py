@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,6 +80,7 @@ def check_settings(settings: BaseSettings) -> None:
     _check_redis_url(settings)
     _check_state(settings)
     _check_archive(settings)
+    _check_report(settings)
     _check_feed_folders(settings)
 
 
@@ -99,6 +101,24 @@ def _check_bool(settings: BaseSettings, name: str) -> None:
         settings.getbool(name)
     except ValueError:
         raise SettingsError(f"{name}={settings.get(name)!r} is not accepted: use True or False") from None
+
+
+def _check_report(settings: BaseSettings) -> None:
+    """BMKZ_REPORT is empty, a folder, or an .html path whose only placeholder is {date}, in a writable folder."""
+    from bmkz_crawler.report import report_path
+
+    _at_least(settings, "BMKZ_REPORT_KEEP_DAYS", 0)
+    template = (settings.get("BMKZ_REPORT") or "").strip()
+    if not template:
+        return
+    usage = f"BMKZ_REPORT={template!r} is not accepted: use a folder such as reports/ or reports/report-{{date}}.html"
+    try:
+        path = report_path(template, datetime.now(UTC))
+    except (KeyError, IndexError, ValueError):
+        raise SettingsError(usage) from None
+    if path.is_dir() or path.suffix.lower() not in {".html", ".htm"}:
+        raise SettingsError(usage)
+    _check_writable_folder(path.parent, f"report {path}")
 
 
 def _check_profile(settings: BaseSettings) -> None:

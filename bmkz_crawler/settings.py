@@ -152,6 +152,12 @@ BMKZ_SWEEP_HOURS = 24.0
 BMKZ_LOCK_FILE = ""
 BMKZ_MAX_ERROR_RATE = 0.1
 
+# `scrapy cron` writes the report of the last 7 days after each run (as `scrapy report`): empty
+# = off; a folder ("reports/" gives reports/report-<UTC date>.html) or an .html path with {date}.
+BMKZ_REPORT = ""
+# report-*.html files in the report's folder older than this many days are deleted; 0 keeps all.
+BMKZ_REPORT_KEEP_DAYS = 30
+
 LOG_LEVEL = "INFO"
 
 # --- Redis mode and scrapyd (issue 7) --------------------------------------------------------------
