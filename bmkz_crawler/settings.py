@@ -7,6 +7,7 @@ everything a user may want to change is documented in the README's "Settings" se
 from __future__ import annotations
 
 from bmkz_crawler.items import ARTICLE_FIELDS
+from bmkz_crawler.monitoring.schema import ARTICLE_SCHEMA_PATH
 
 BOT_NAME = "bmkz_crawler"
 SPIDER_MODULES = ["bmkz_crawler.spiders"]
@@ -79,6 +80,9 @@ EXTENSIONS = {
     "bmkz_crawler.extensions.CrawlProgress": 500,
     "bmkz_crawler.extensions.MarkupDriftWarning": 505,
     "bmkz_crawler.extensions.StatsFile": 510,
+    "bmkz_crawler.monitoring.history.RunCounts": 520,
+    # Runs RunMonitorSuite at engine stop (after the feeds are stored): the run's verdict and history.
+    "spidermon.contrib.scrapy.extensions.Spidermon": 530,
 }
 # Which site profile reads article pages: "auto" (the first whose markup the page shows),
 # a profile name ("smartmag_yoast") to force it, or "none" for the generic layers only.
@@ -107,6 +111,8 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.LifoMemoryQueue"
 ITEM_PIPELINES = {
     "bmkz_crawler.pipelines.CleanPipeline": 100,
     "bmkz_crawler.pipelines.ValidatePipeline": 200,
+    # The Article JSON Schema on every cleaned item, errors counted per field (spidermon).
+    "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 250,
     "bmkz_crawler.pipelines.DedupePipeline": 300,
     "bmkz_crawler.pipelines.ExportMarkerPipeline": 900,
 }
@@ -151,6 +157,25 @@ BMKZ_SWEEP_HOURS = 24.0
 # that may fail before the run counts as failed.
 BMKZ_LOCK_FILE = ""
 BMKZ_MAX_ERROR_RATE = 0.1
+
+# --- monitoring (issue 15): spidermon monitors at the end of every run, the run history -----------
+# Off only for a benchmark baseline: no schema validation, monitors, verdict, history or alerts.
+SPIDERMON_ENABLED = True
+SPIDERMON_ENGINE_STOP_MONITORS = ["bmkz_crawler.monitoring.monitors.RunMonitorSuite"]
+SPIDERMON_VALIDATION_SCHEMAS = [str(ARTICLE_SCHEMA_PATH)]
+# Never True: it adds a `_validation` field, which an Article dataclass does not have.
+SPIDERMON_VALIDATION_ADD_ERRORS_TO_ITEMS = False
+# Per-field coverage of exported articles (spidermon_item_scraped_count/Article/<field>); a None
+# or empty value does not count as covered.
+SPIDERMON_ADD_FIELD_COVERAGE = True
+SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True
+# "New articles" fails when no run has exported a new article for this many hours (0: off).
+BMKZ_MONITOR_NO_NEW_HOURS = 6.0
+# "Editions"/"Sections" fail on a sweep when one exported nothing since the previous sweep although
+# its rate over the past week predicts at least this many articles.
+BMKZ_MONITOR_SILENT_EXPECTED = 5.0
+# Run records older than this many days are deleted from the state store's history.
+BMKZ_RUN_HISTORY_DAYS = 90.0
 
 # `scrapy cron` writes the report of the last 7 days after each run (as `scrapy report`): empty
 # = off; a folder ("reports/" gives reports/report-<UTC date>.html) or an .html path with {date}.

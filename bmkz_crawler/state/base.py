@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from itemadapter import ItemAdapter
 
-from bmkz_crawler.processors import canonicalize_url
+from bmkz_crawler.processors import canonicalize_url, parse_instant
 
+# How long `record_run` keeps run records (BMKZ_RUN_HISTORY_DAYS's default).
+DEFAULT_RUN_HISTORY_DAYS = 90.0
 # The fields of an item that a store records on export, in the table's column order.
 EXPORT_RECORD_FIELDS: tuple[str, ...] = ("url", "post_id", "language", "content_hash", "modified_at", "published_at")
 
@@ -83,7 +86,29 @@ class StateStore(Protocol):
         """In one transaction: set each key's JSON text (other keys stay)."""
         ...
 
+    def record_run(self, run: Mapping[str, Any], *, keep_days: float = DEFAULT_RUN_HISTORY_DAYS) -> None:
+        """Append one run record (a JSON-able dict with an ISO UTC `started_at`, see
+        `bmkz_crawler.monitoring.history.run_record`), durable on return; records that started
+        more than `keep_days` before it are deleted."""
+        ...
+
+    def runs(self, since: str | None = None) -> list[dict[str, Any]]:
+        """The run records that started at or after `since` (ISO 8601; all if None), oldest first."""
+        ...
+
     def count(self) -> int: ...
+
+
+def run_history_cutoff(run: Mapping[str, Any], keep_days: float) -> datetime:
+    """The start time before which records are pruned when `run` is recorded."""
+    started = parse_instant(str(run.get("started_at") or "")) or datetime.now(UTC)
+    return started.astimezone(UTC) - timedelta(days=keep_days)
+
+
+def iso_utc(value: str | None) -> str | None:
+    """An ISO 8601 time as run records store it (UTC, seconds, `+00:00`): comparable as text."""
+    parsed = parse_instant(value) if value else None
+    return parsed.astimezone(UTC).isoformat(timespec="seconds") if parsed else None
 
 
 def state_key(url: str) -> str:

@@ -7,7 +7,8 @@
 - `urls`: set of every known URL (`count`);
 - `post:<id>` and `post:<id>:<lang>`, `hash:<sha256>`: sorted sets of URLs scored by export time
   (0 = seen, never exported), so the latest export is the highest score, as in SQLite's
-  "exported first, latest first".
+  "exported first, latest first";
+- `runs`: sorted set of run records (JSON text) scored by the epoch of their `started_at`.
 
 `record_seen` is one `HSETNX` script (first_seen set once) and `mark_exported` one MULTI/EXEC
 transaction, after every item was checked: either all of a feed's articles are marked or none.
@@ -15,6 +16,7 @@ transaction, after every item was checked: either all of a feed's articles are m
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -23,7 +25,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from itemadapter import ItemAdapter
 
 from bmkz_crawler.processors import parse_instant, utc_now_iso
-from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, required_url, state_key
+from bmkz_crawler.state.base import (
+    DEFAULT_RUN_HISTORY_DAYS,
+    EXPORT_RECORD_FIELDS,
+    ArticleState,
+    required_url,
+    run_history_cutoff,
+    state_key,
+)
 
 DEFAULT_PREFIX = "bmkz:state"
 _FIELDS = ("url", "post_id", "language", "content_hash", "modified_at", "published_at", "first_seen", "last_exported")
@@ -133,6 +142,17 @@ class RedisStateStore:
     def save_memory(self, values: Mapping[str, str]) -> None:
         if values:
             self.client.hset(self.prefix + "memory", mapping=dict(values))
+
+    def record_run(self, run: Mapping[str, Any], *, keep_days: float = DEFAULT_RUN_HISTORY_DAYS) -> None:
+        record = json.dumps(dict(run), ensure_ascii=False, sort_keys=True)
+        transaction = self.client.pipeline(transaction=True)
+        transaction.zadd(self.prefix + "runs", {record: _epoch(str(run.get("started_at") or ""))})
+        transaction.zremrangebyscore(self.prefix + "runs", "-inf", f"({run_history_cutoff(run, keep_days).timestamp()}")
+        transaction.execute()
+
+    def runs(self, since: str | None = None) -> list[dict[str, Any]]:
+        low = str(_epoch(since)) if since else "-inf"
+        return [json.loads(record) for record in self.client.zrangebyscore(self.prefix + "runs", low, "+inf")]
 
     def mark_exported(self, items: Iterable[Mapping[str, Any]], exported_at: str) -> None:
         # Check and convert everything first: a bad item must leave the store untouched.

@@ -7,7 +7,9 @@ the last transaction on a power cut only means re-exporting (at least once, neve
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Self
@@ -16,9 +18,17 @@ from itemadapter import ItemAdapter
 
 from bmkz_crawler.processors import utc_now_iso
 from bmkz_crawler.sqlite_file import MEMORY, connect, transaction
-from bmkz_crawler.state.base import EXPORT_RECORD_FIELDS, ArticleState, required_url, state_key
+from bmkz_crawler.state.base import (
+    DEFAULT_RUN_HISTORY_DAYS,
+    EXPORT_RECORD_FIELDS,
+    ArticleState,
+    iso_utc,
+    required_url,
+    run_history_cutoff,
+    state_key,
+)
 
-SCHEMA_VERSION = 2  # 2: the `memory` table (a store of version 1 gains it on open)
+SCHEMA_VERSION = 3  # 2: the `memory` table, 3: the `runs` table (an older store gains them on open)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     url TEXT PRIMARY KEY,
@@ -36,6 +46,12 @@ CREATE TABLE IF NOT EXISTS memory (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at);
 """
 _COLUMNS = "url, post_id, language, content_hash, modified_at, published_at, first_seen, last_exported"
 # Exported rows first, the latest export first: the answer to "what did we deliver last?".
@@ -140,3 +156,23 @@ class SQLiteStateStore:
                 " published_at = excluded.published_at, last_exported = excluded.last_exported",
                 rows,
             )
+
+    # --- run history ----------------------------------------------------------------------------
+
+    def record_run(self, run: Mapping[str, Any], *, keep_days: float = DEFAULT_RUN_HISTORY_DAYS) -> None:
+        started_at = iso_utc(str(run.get("started_at") or "")) or utc_now_iso()
+        cutoff = run_history_cutoff(run, keep_days).isoformat(timespec="seconds")
+        record = json.dumps(dict(run), ensure_ascii=False, sort_keys=True)
+        with transaction(self.connection) as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO runs (run_id, started_at, record) VALUES (?, ?, ?)",
+                (str(run.get("run_id") or uuid.uuid4().hex), started_at, record),
+            )
+            connection.execute("DELETE FROM runs WHERE started_at < ?", (cutoff,))
+
+    def runs(self, since: str | None = None) -> list[dict[str, Any]]:
+        start = iso_utc(since) or ""
+        rows = self.connection.execute(
+            "SELECT record FROM runs WHERE started_at >= ? ORDER BY started_at, rowid", (start,)
+        )
+        return [json.loads(row["record"]) for row in rows]

@@ -1,0 +1,391 @@
+"""The monitors judged at the end of every run, and the action that turns them into its verdict.
+
+Each monitor is one check on the run's stats (and, for the cross-run ones, the run history)
+with a human name and a one-line reason when it fails. The checks are plain functions of a
+`MonitorContext` (tested on their own); `RunMonitorSuite` runs them as spidermon monitors at
+engine stop — after the feeds were stored, so a failed feed store is seen — and `VerdictAction`
+leaves the `RunVerdict` on the crawler (`scrapy cron`'s exit status and summary) and appends
+the run to the history. AlertAction (alerts.py) then sends what changed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.settings import BaseSettings
+from spidermon import Monitor, MonitorSuite, monitors
+from spidermon.core.actions import Action
+from spidermon.settings import MONITOR
+
+from bmkz_crawler import stats_keys as keys
+from bmkz_crawler.extensions import markup_drift
+from bmkz_crawler.monitoring import RunVerdict, set_run_verdict
+from bmkz_crawler.monitoring.history import counts, record_run, run_errors, run_record, validation_errors
+from bmkz_crawler.monitoring.schema import schema_required_fields
+from bmkz_crawler.processors import parse_instant
+
+# spidermon's result logger calls Spider.log(), deprecated since Scrapy 2.13: one warning per run
+# that says nothing to our users. Silenced for that module only.
+warnings.filterwarnings(
+    "ignore",
+    message=r"Spider\.log\(\) is deprecated",
+    category=ScrapyDeprecationWarning,
+    module=r"spidermon\.contrib\.scrapy\.runners",
+)
+
+STATUS = MONITOR.STATUS
+# Deliberate stops: the spider's max_articles, the user's own CLOSESPIDER_* budgets and BMKZ_MAX_REQUESTS.
+OK_FINISH_REASONS = frozenset(
+    {"finished", "max_articles", "closespider_timeout", "closespider_itemcount", "closespider_pagecount", "request_cap"}
+)
+# Spider stats that show it recognized articles without fetching them (known, out of window).
+RECOGNIZED_PREFIXES = (keys.INCREMENTAL, keys.SINCE)
+FAILED_FEEDS = keys.FEED_FAILED
+NOT_MARKED = keys.EXPORT_NOT_MARKED
+
+# Share of exported articles that must have each optional field. Set from the offline mirror
+# (2,000 articles: description and category 100%, related_urls 91%, dateline 86%, image_url 84%,
+# tags 79%, image_caption 68%, authors 59%, views 31%, modified_at 18%) and the 33 real article
+# pages in /work/shared/real-pages (most have a description, an image and a byline, few a
+# dateline, views or related block): about half the mirror's figure, so a quiet hour's sample
+# passes and a field whose selector stopped matching (near 0%) fails. views and modified_at are
+# often absent on real pages: no threshold.
+OPTIONAL_FIELD_COVERAGE: dict[str, float] = {
+    "post_id": 0.8,
+    "description": 0.8,
+    "category": 0.8,
+    "image_url": 0.4,
+    "tags": 0.3,
+    "related_urls": 0.3,
+    "dateline": 0.3,
+    "image_caption": 0.25,
+    "authors": 0.25,
+}
+# Optional-field thresholds are judged only on runs that exported at least this many articles.
+COVERAGE_MIN_ARTICLES = 30
+# spidermon's field coverage counts (SPIDERMON_ADD_FIELD_COVERAGE), per exported Article.
+ITEMS_COUNTED = "spidermon_item_scraped_count/Article"
+# A section's or edition's exported-article rate is measured over this much history.
+SILENCE_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class MonitorContext:
+    """What the checks judge: the run's stats, the thresholds, and the earlier runs' records."""
+
+    stats: Mapping[str, Any]
+    max_error_rate: float = 0.1
+    drift_share: float = 0.5
+    no_new_hours: float = 6.0
+    silent_expected: float = 5.0
+    history: Sequence[Mapping[str, Any]] = ()
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @classmethod
+    def from_settings(
+        cls, stats: Mapping[str, Any], settings: BaseSettings, history: Sequence[Mapping[str, Any]] = ()
+    ) -> MonitorContext:
+        finished = stats.get("finish_time")
+        now = finished.replace(tzinfo=finished.tzinfo or UTC) if isinstance(finished, datetime) else datetime.now(UTC)
+        return cls(
+            stats,
+            max_error_rate=settings.getfloat("BMKZ_MAX_ERROR_RATE"),
+            drift_share=settings.getfloat("BMKZ_MARKUP_DRIFT_SHARE"),
+            no_new_hours=settings.getfloat("BMKZ_MONITOR_NO_NEW_HOURS"),
+            silent_expected=settings.getfloat("BMKZ_MONITOR_SILENT_EXPECTED"),
+            history=history,
+            now=now,
+        )
+
+    def value(self, key: str) -> int:
+        value = self.stats.get(key)
+        return int(value) if isinstance(value, int | float) else 0
+
+    @property
+    def pages(self) -> int:
+        return self.value("response_received_count")
+
+    @property
+    def sweep(self) -> bool:
+        return self.stats.get(keys.PLAN) != "planned"
+
+
+Check = Callable[[MonitorContext], str | None]
+
+
+# --- checks on the run's stats --------------------------------------------------------------------
+
+
+def check_finish_reason(context: MonitorContext) -> str | None:
+    reason = str(context.stats.get("finish_reason") or "unknown")
+    return None if reason in OK_FINISH_REASONS else f"finish reason {reason}"
+
+
+def check_pages_fetched(context: MonitorContext) -> str | None:
+    return "no pages fetched" if context.pages == 0 else None
+
+
+def check_error_rate(context: MonitorContext) -> str | None:
+    """Errors (gone pages and 304s are not errors) against the pages fetched."""
+    errors = sum(run_errors(context.stats).values())
+    if context.pages and errors > context.max_error_rate * context.pages:
+        return f"{errors} errors on {context.pages} pages, above BMKZ_MAX_ERROR_RATE={context.max_error_rate}"
+    return None
+
+
+def check_articles_found(context: MonitorContext) -> str | None:
+    seen = context.value("item_scraped_count") + context.value("item_dropped_count")
+    # A 304 is a success: the feed or sitemap has not changed since the last stored run.
+    recognized = any(counts(context.stats, prefix) for prefix in RECOGNIZED_PREFIXES)
+    if context.pages and not seen and not recognized and not context.value(keys.NOT_MODIFIED):
+        return "no article found on the site"
+    return None
+
+
+def check_feeds_stored(context: MonitorContext) -> str | None:
+    failed = max(sum(counts(context.stats, keys.SCRAPY_FEED_FAILED).values()), context.value(FAILED_FEEDS))
+    if failed:
+        return f"{failed} feeds failed to store (nothing marked exported)"
+    not_marked = context.value(NOT_MARKED)
+    if not_marked and not context.value(keys.STATE_WRITE_ERRORS):
+        return f"{not_marked} articles not marked exported"
+    return None
+
+
+def check_state_writes(context: MonitorContext) -> str | None:
+    errors = context.value(keys.STATE_WRITE_ERRORS)
+    return f"{errors} state store writes failed (nothing marked exported)" if errors else None
+
+
+def check_archive_writes(context: MonitorContext) -> str | None:
+    errors = context.value(keys.ARCHIVE_WRITE_ERRORS)
+    return f"{errors} archive writes failed (marks kept: scrapy archive import the feed)" if errors else None
+
+
+def check_article_schema(context: MonitorContext) -> str | None:
+    """Items that broke the Article JSON Schema (before dedup: unchanged ones included)."""
+    invalid = context.value("spidermon/validation/items/errors")
+    if not invalid:
+        return None
+    checked = context.value("spidermon/validation/items")
+    per_field = sorted(validation_errors(context.stats).items(), key=lambda pair: -pair[1])
+    fields = ", ".join(f"{name} {count}" for name, count in per_field[:4])
+    return f"{invalid} of {checked} articles break the contract ({fields})"
+
+
+def check_field_coverage(context: MonitorContext) -> str | None:
+    exported = context.value(ITEMS_COUNTED)
+    if not exported:
+        return None
+    short = []
+    for name in schema_required_fields():
+        share = context.value(f"{ITEMS_COUNTED}/{name}") / exported
+        if share < 1:
+            short.append(f"{name} {share:.0%} (required)")
+    if exported >= COVERAGE_MIN_ARTICLES:
+        for name, threshold in OPTIONAL_FIELD_COVERAGE.items():
+            share = context.value(f"{ITEMS_COUNTED}/{name}") / exported
+            if share < threshold:
+                short.append(f"{name} {share:.0%} (expected {threshold:.0%})")
+    return f"of {exported} articles: {', '.join(short)}" if short else None
+
+
+def check_markup_drift(context: MonitorContext) -> str | None:
+    """Most articles took a field from a generic layer: the site's markup changed (extensions.py)."""
+    lines = markup_drift(dict(context.stats), context.drift_share)
+    return "; ".join(lines) if lines else None
+
+
+# --- checks across runs (the run history) ---------------------------------------------------------
+
+
+def check_new_articles(context: MonitorContext) -> str | None:
+    """No new article for BMKZ_MONITOR_NO_NEW_HOURS on a site that publishes all day."""
+    if context.value(keys.NEW) or context.no_new_hours <= 0 or not context.history:
+        return None
+    limit = context.now - timedelta(hours=context.no_new_hours)
+    with_new = [run for run in context.history if run.get("new")]
+    if with_new:
+        last = parse_instant(str(with_new[-1].get("finished_at")))
+        if last is not None and last < limit:
+            hours = (context.now - last).total_seconds() / 3600
+            return f"no new article for {hours:.1f} hours (last in the run that ended {with_new[-1]['finished_at']})"
+        return None
+    first = parse_instant(str(context.history[0].get("started_at")))
+    if first is not None and first < limit:
+        return f"no new article in {len(context.history) + 1} runs since {context.history[0]['started_at']}"
+    return None
+
+
+def silent_groups(context: MonitorContext, kind: str, current: Mapping[str, int]) -> list[str]:
+    """Groups (editions or sections) that exported nothing since the previous sweep although their
+    rate over SILENCE_WINDOW predicts at least BMKZ_MONITOR_SILENT_EXPECTED articles."""
+    window_start = context.now - SILENCE_WINDOW
+    history = [
+        run
+        for run in context.history
+        if (started := parse_instant(str(run.get("started_at")))) is not None and started >= window_start
+    ]
+    if not context.sweep or not history:
+        return []
+    first = parse_instant(str(history[0]["started_at"]))
+    sweeps = [run for run in history if run.get("plan") == "sweep"]
+    since_run = sweeps[-1] if sweeps else history[0]
+    since = parse_instant(str(since_run["started_at"]))
+    assert first is not None and since is not None
+    span_hours = max((context.now - first).total_seconds() / 3600, 1.0)
+    interval_hours = (context.now - since).total_seconds() / 3600
+    totals: dict[str, int] = {}
+    recent: dict[str, int] = dict(current)
+    for run in history:
+        for name, count in (run.get(kind) or {}).items():
+            totals[name] = totals.get(name, 0) + int(count)
+            if run is not since_run and str(run["started_at"]) > str(since_run["started_at"]):
+                recent[name] = recent.get(name, 0) + int(count)
+    silent = []
+    for name, total in sorted(totals.items()):
+        expected = total / span_hours * interval_hours
+        if not recent.get(name) and expected >= context.silent_expected:
+            silent.append(f"{name} (0, expected {expected:.0f})")
+    return silent
+
+
+def check_editions(context: MonitorContext) -> str | None:
+    silent = silent_groups(context, "articles", counts(context.stats, "bmkz/exported/edition/"))
+    return f"no article on this sweep from edition {', '.join(silent)}" if silent else None
+
+
+def check_sections(context: MonitorContext) -> str | None:
+    silent = silent_groups(context, "sections", counts(context.stats, "bmkz/exported/section/"))
+    return f"{len(silent)} sections silent on this sweep: {', '.join(silent)}" if silent else None
+
+
+# Name -> check, in the order the summary lists them. Names are what alerts and history show.
+RUN_CHECKS: dict[str, Check] = {
+    "Finish reason": check_finish_reason,
+    "Pages fetched": check_pages_fetched,
+    "Error rate": check_error_rate,
+    "Articles found": check_articles_found,
+    "Feeds stored": check_feeds_stored,
+    "State writes": check_state_writes,
+    "Archive writes": check_archive_writes,
+    "Article schema": check_article_schema,
+    "Field coverage": check_field_coverage,
+    "Markup drift": check_markup_drift,
+}
+HISTORY_CHECKS: dict[str, Check] = {
+    "Editions": check_editions,
+    "Sections": check_sections,
+    "New articles": check_new_articles,
+}
+# The checks `scrapy cron` had before the monitors, judged on stats alone (CrawlOutcome.failures).
+STATS_ONLY_CHECKS = (
+    "Finish reason",
+    "Pages fetched",
+    "Error rate",
+    "Articles found",
+    "Feeds stored",
+    "State writes",
+    "Archive writes",
+)
+
+
+def judge(context: MonitorContext, names: Sequence[str] | None = None) -> RunVerdict:
+    """The verdict of the checks (all, or those named) on one context, without spidermon."""
+    verdict = RunVerdict()
+    for name, check in {**RUN_CHECKS, **HISTORY_CHECKS}.items():
+        if names is not None and name not in names:
+            continue
+        reason = check(context)
+        if reason:
+            verdict.failed[name] = reason
+        else:
+            verdict.passed.append(name)
+    return verdict
+
+
+# --- spidermon ------------------------------------------------------------------------------------
+
+_CONTEXT_ATTRIBUTE = "bmkz_monitor_context"
+
+
+def monitor_context(crawler: Crawler, stats: Mapping[str, Any]) -> MonitorContext:
+    """One context per run, the history read once (from the state store, before this run is added)."""
+    context: MonitorContext | None = getattr(crawler, _CONTEXT_ATTRIBUTE, None)
+    if context is None:
+        from bmkz_crawler.monitoring.history import open_history
+
+        started = stats.get("start_time")
+        since = started.replace(tzinfo=started.tzinfo or UTC) if isinstance(started, datetime) else datetime.now(UTC)
+        history_since = (since - SILENCE_WINDOW).isoformat(timespec="seconds")
+        try:
+            store = open_history(crawler.settings)
+            try:
+                history = store.runs(since=history_since)
+            finally:
+                store.close()
+        except Exception:  # a store that cannot be read: the run-only monitors still judge the run
+            history = []
+        context = MonitorContext.from_settings(stats, crawler.settings, history)
+        setattr(crawler, _CONTEXT_ATTRIBUTE, context)
+    return context
+
+
+class CheckMonitor(Monitor):
+    """A spidermon monitor running one check; subclasses name it and pick the check."""
+
+    check_name = ""
+
+    @monitors.name("check")
+    def test_check(self) -> None:
+        checks = {**RUN_CHECKS, **HISTORY_CHECKS}
+        reason = checks[self.check_name](monitor_context(self.data.crawler, self.data.stats))
+        if reason:
+            self.fail(reason)
+
+
+def _monitor_class(name: str) -> type[CheckMonitor]:
+    monitor = type(f"{name.title().replace(' ', '')}Monitor", (CheckMonitor,), {"check_name": name})
+    return monitors.name(name)(monitor)
+
+
+def _alert_action() -> list[type[Action]]:
+    try:
+        from bmkz_crawler.monitoring.alerts import AlertAction
+    except ImportError:  # alerts.py not there yet
+        return []
+    return [AlertAction]
+
+
+class VerdictAction(Action):
+    """Turns the monitors' results into the run's RunVerdict and appends the run to the history."""
+
+    def run_action(self) -> None:
+        verdict = RunVerdict()
+        for result in self.result.monitor_results:
+            name = result.item.monitor_name
+            if result.status in (STATUS.SUCCESS, STATUS.SKIPPED):
+                verdict.passed.append(name)
+            else:  # a failure's message, or the last line of a monitor that raised
+                error_lines = (result.error or "monitor error").strip().splitlines()
+                verdict.failed[name] = " ".join(str(result.reason or error_lines[-1]).split())
+        crawler = self.data.crawler
+        set_run_verdict(crawler, verdict)
+        stats = crawler.stats.get_stats()
+        record = run_record(
+            stats, spider=crawler.spider.name, verdict="ok" if verdict.ok else "failed", failed=verdict.failed
+        )
+        record_run(crawler, record)
+
+
+class RunMonitorSuite(MonitorSuite):
+    """Every monitor of a run (SPIDERMON_ENGINE_STOP_MONITORS), then the verdict and the alerts."""
+
+    monitors: ClassVar[list[type[Monitor]]] = [_monitor_class(name) for name in (*RUN_CHECKS, *HISTORY_CHECKS)]
+    monitors_finished_actions: ClassVar[list[type[Action]]] = [VerdictAction, *_alert_action()]
