@@ -183,6 +183,28 @@ def _check_archive(settings: BaseSettings) -> None:
         if path.is_dir():
             raise SettingsError(f"archive file {path} is a directory")
         _check_writable_folder(path.parent, f"archive file {path}")
+    elif scheme in {"postgresql", "postgres"}:
+        _check_postgres(uri)
+
+
+def _check_postgres(uri: str) -> None:
+    """The client library is installed and the server answers (a crawl would only find out at
+    its end, when it archives what it exported)."""
+    from bmkz_crawler.archive.postgres import PostgresArchive
+
+    where = PostgresArchive(uri).location
+    try:
+        import psycopg
+    except ImportError:
+        raise SettingsError(
+            f"BMKZ_ARCHIVE_URI={where!r} needs psycopg: pip install 'bmkz-crawler[postgres]'"
+        ) from None
+    try:
+        with psycopg.connect(uri, connect_timeout=5) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise SettingsError(f"BMKZ_ARCHIVE_URI={where!r}: cannot connect to PostgreSQL: {reason}") from None
 
 
 def _check_feed_folders(settings: BaseSettings) -> None:

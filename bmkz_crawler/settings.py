@@ -146,7 +146,7 @@ BMKZ_CSV_BOM = False
 # `sqlite:///abs/path.db`, a plain path, or `memory:` (forgets everything: tests).
 BMKZ_STATE_URI = ""
 # Every exported version, searchable (`scrapy archive`): empty = bmkz_archive.sqlite3 next to the
-# state file; `sqlite:///abs/path.db`, a plain path, or `none` (no archive).
+# state file; `sqlite:///abs/path.db`, a plain path, `postgresql://user@host/db` (shared), or `none`.
 BMKZ_ARCHIVE_URI = ""
 # Recent articles are fetched again to catch edits at these ages after publication (hours).
 BMKZ_RECHECK_HOURS = "1,6,24,48"

@@ -24,8 +24,9 @@ from scrapy.settings import Settings
 
 from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.archive import archive_uri
-from bmkz_crawler.archive.base import SearchQuery
+from bmkz_crawler.archive.base import ArchiveStore, SearchQuery
 from bmkz_crawler.archive.changes import edits, word_diff
+from bmkz_crawler.archive.postgres import PostgresArchive
 from bmkz_crawler.archive.sqlite import SQLiteArchive, fts_query
 from bmkz_crawler.commands.cron import CrawlOutcome
 from bmkz_crawler.config import SettingsError, check_settings
@@ -74,6 +75,18 @@ def archive(tmp_path: Path) -> Iterator[SQLiteArchive]:
     store.close()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArchiveStore]:
+    """Each store behind the one interface: what holds for versions holds for both."""
+    if request.param == "sqlite":
+        store: ArchiveStore = SQLiteArchive(tmp_path / "archive.sqlite3")
+    else:
+        store = PostgresArchive(request.getfixturevalue("postgres_database"))
+    store.open()
+    yield store
+    store.close()
+
+
 def titles(store: SQLiteArchive, text: str, **filters: Any) -> list[str]:
     return [hit.version["title"] for hit in store.search(SearchQuery(text, **filters))]
 
@@ -81,53 +94,53 @@ def titles(store: SQLiteArchive, text: str, **filters: Any) -> list[str]:
 # --- versions -------------------------------------------------------------------------------------
 
 
-def test_every_version_is_kept_once_and_a_full_reexport_adds_none(archive: SQLiteArchive) -> None:
+def test_every_version_is_kept_once_and_a_full_reexport_adds_none(any_archive: ArchiveStore) -> None:
     first = item()
     edited = item(body="Компания объявила о лизинге ёлок и сосен.", modified_at="2025-11-07T12:00:00+05:00",
                   crawled_at="2025-11-07T08:00:00+00:00", change="updated")  # fmt: skip
-    assert archive.add_versions([first], T0) == 1
-    assert archive.add_versions([edited], "2025-11-07T08:01:00+00:00") == 1
+    assert any_archive.add_versions([first], T0) == 1
+    assert any_archive.add_versions([edited], "2025-11-07T08:01:00+00:00") == 1
     # mode=full: both exported again, with new crawl times and views: nothing new
     again = [{**first, "crawled_at": "2025-11-08T00:00:00+00:00", "views": 99}, {**edited, "change": "updated"}]
-    assert archive.add_versions(again, "2025-11-08T00:01:00+00:00") == 0
-    versions = archive.history("https://bm.kz/novost-1/")
+    assert any_archive.add_versions(again, "2025-11-08T00:01:00+00:00") == 0
+    versions = any_archive.history("https://bm.kz/novost-1/")
     assert [v["body"] for v in versions] == [first["body"], edited["body"]]
     assert versions[0].exported_at == T0 and versions[0]["views"] is None  # never overwritten
     assert versions[0].as_item()["tags"] == [] and next(iter(versions[0].as_item())) == "url"
 
 
-def test_a_slug_change_links_versions_by_post_id_and_edition(archive: SQLiteArchive) -> None:
-    archive.add_versions([item(7, url="https://bm.kz/old-slug/")], T0)
+def test_a_slug_change_links_versions_by_post_id_and_edition(any_archive: ArchiveStore) -> None:
+    any_archive.add_versions([item(7, url="https://bm.kz/old-slug/")], T0)
     renamed = item(7, url="https://bm.kz/new-slug/?utm_source=x", title="Лизинг ёлок в Астане и Алматы",
                    crawled_at="2025-11-08T00:00:00+00:00")  # fmt: skip
     kazakh = item(7, url="https://bm.kz/kz/other/", language="kk", title="Басқа мақала")
-    archive.add_versions([renamed, kazakh], "2025-11-08T00:01:00+00:00")
-    by_old = archive.history("https://bm.kz/old-slug/")
+    any_archive.add_versions([renamed, kazakh], "2025-11-08T00:01:00+00:00")
+    by_old = any_archive.history("https://bm.kz/old-slug/")
     assert [v["url"] for v in by_old] == ["https://bm.kz/old-slug/", "https://bm.kz/new-slug/"]
-    assert archive.history("7", "ru") == by_old
-    assert [v["language"] for v in archive.history("7", "kk")] == ["kk"]
+    assert any_archive.history("7", "ru") == by_old
+    assert [v["language"] for v in any_archive.history("7", "kk")] == ["kk"]
     with pytest.raises(ValueError, match="post id 7 is in more than one edition"):
-        archive.history("7")
-    assert archive.stats().articles == 2
+        any_archive.history("7")
+    assert any_archive.stats().articles == 2
 
 
-def test_gone_is_recorded_once_for_archived_articles_and_cleared_by_a_new_version(archive: SQLiteArchive) -> None:
-    archive.add_versions([item(1), item(2)], T0)
-    assert archive.record_gone("https://bm.kz/novost-1/?utm_medium=tg", 410, "2025-11-09T00:00:00+00:00")
-    assert archive.record_gone("https://bm.kz/novost-1/", 404, "2025-11-10T00:00:00+00:00")  # known gone: kept
-    assert not archive.record_gone("https://bm.kz/never-archived/", 404, "2025-11-09T00:00:00+00:00")
-    [gone] = archive.gone()
+def test_gone_is_recorded_once_for_archived_articles_and_cleared_by_a_new_version(any_archive: ArchiveStore) -> None:
+    any_archive.add_versions([item(1), item(2)], T0)
+    assert any_archive.record_gone("https://bm.kz/novost-1/?utm_medium=tg", 410, "2025-11-09T00:00:00+00:00")
+    assert any_archive.record_gone("https://bm.kz/novost-1/", 404, "2025-11-10T00:00:00+00:00")  # known gone: kept
+    assert not any_archive.record_gone("https://bm.kz/never-archived/", 404, "2025-11-09T00:00:00+00:00")
+    [gone] = any_archive.gone()
     assert (gone.status, gone.found_at, gone.last_version["post_id"]) == (410, "2025-11-09T00:00:00+00:00", 1)
-    assert archive.gone(parse_cli_date("2025-11-10")) == []
-    archive.add_versions([item(1, body="Восстановлено.", crawled_at="2025-11-11T00:00:00+00:00")], T0)
-    assert archive.gone() == [] and archive.stats().gone == 0
+    assert any_archive.gone(parse_cli_date("2025-11-10")) == []
+    any_archive.add_versions([item(1, body="Восстановлено.", crawled_at="2025-11-11T00:00:00+00:00")], T0)
+    assert any_archive.gone() == [] and any_archive.stats().gone == 0
 
 
-def test_an_edit_is_silent_when_the_text_changed_and_modified_at_did_not(archive: SQLiteArchive) -> None:
+def test_an_edit_is_silent_when_the_text_changed_and_modified_at_did_not(any_archive: ArchiveStore) -> None:
     modified = "2025-11-07T12:00:00+05:00"
-    archive.add_versions([item(1, modified_at=modified), item(2, modified_at=modified)], T0)
+    any_archive.add_versions([item(1, modified_at=modified), item(2, modified_at=modified)], T0)
     later = "2025-11-08T00:00:00+00:00"
-    archive.add_versions(
+    any_archive.add_versions(
         [
             item(
                 1, modified_at=modified, body="Компания объявила о лизинге ёлок.\n\nДетали сообщены.", crawled_at=later
@@ -136,14 +149,14 @@ def test_an_edit_is_silent_when_the_text_changed_and_modified_at_did_not(archive
         ],
         later,
     )
-    archive.add_versions([item(3, modified_at=modified)], T0)  # one version: no edit
-    found = {edit.version["post_id"]: edit for edit in edits(archive.edited())}
+    any_archive.add_versions([item(3, modified_at=modified)], T0)  # one version: no edit
+    found = {edit.version["post_id"]: edit for edit in edits(any_archive.edited())}
     assert set(found) == {1, 2}
     assert found[1].silent and not found[2].silent
     assert found[1].fields == ["body"] and (found[1].words_added["body"], found[1].words_removed["body"]) == (1, 2)
     assert found[2].fields == ["body", "modified_at"]
-    assert [e.version["post_id"] for e in edits(archive.edited(), silent_only=True)] == [1]
-    assert edits(archive.edited(parse_cli_date("2025-11-09"))) == []
+    assert [e.version["post_id"] for e in edits(any_archive.edited(), silent_only=True)] == [1]
+    assert edits(any_archive.edited(parse_cli_date("2025-11-09"))) == []
 
 
 def test_word_diff_shows_what_went_and_came_with_context() -> None:
@@ -262,16 +275,16 @@ def test_the_archive_lives_next_to_the_state_unless_told_otherwise(tmp_path: Pat
     assert archive_uri("", "memory:") == "memory:"
     assert archive_uri("none", "") is None and archive_uri("NONE", "") is None
     assert archive_uri(f"sqlite://{tmp_path}/a.db", "") == f"sqlite://{tmp_path}/a.db"
-    assert archive_uri("postgresql://db/x", "") == "postgresql://db/x"  # refused by check_settings, for now
+    assert archive_uri("postgresql://db/x", "") == "postgresql://db/x"
     settings = Settings({"BMKZ_BASE_URL": "https://bm.kz/", "BMKZ_STATE_URI": str(tmp_path / "state.sqlite3")})
     from bmkz_crawler import settings as project
 
     settings.setmodule(project, priority="default")
     settings.set("BMKZ_STATE_URI", str(tmp_path / "state.sqlite3"))
     check_settings(settings)
-    settings.set("BMKZ_ARCHIVE_URI", "postgresql://db/x")
+    settings.set("BMKZ_ARCHIVE_URI", "mysql://db/x")
     with pytest.raises(
-        SettingsError, match=r"^BMKZ_ARCHIVE_URI='postgresql://db/x' is not accepted: no archive for postgresql: "
+        SettingsError, match=r"^BMKZ_ARCHIVE_URI='mysql://db/x' is not accepted: no archive for mysql: "
     ):
         check_settings(settings)
     settings.set("BMKZ_ARCHIVE_URI", str(tmp_path))

@@ -8,10 +8,12 @@
   the state is in Redis; in memory when the state is (`memory:`);
 - `none`: no archive;
 - `sqlite:///abs/path.db`, or a plain path (a relative one goes to the data folder, as for
-  the state); `memory:` (tests).
+  the state); `memory:` (tests);
+- `postgresql://user@host:5432/db` (or `postgres://`): PostgresArchive, one archive shared by
+  every crawl process — the one for Redis mode, where the default gives each worker its own
+  SQLite file (the `postgres` extra).
 
-The URI scheme picks the store class in ARCHIVE_CLASSES (each has a `from_uri` classmethod):
-a PostgreSQL store registers `postgresql`/`postgres` there and implements `ArchiveStore`.
+The URI scheme picks the store class in ARCHIVE_CLASSES (each has a `from_uri` classmethod).
 
 Writers: ExportMarkerPipeline archives a run's items once its feeds are durably stored, and
 the spider calls `archive_gone(crawler, url, status)` when a page answers 404/410. A write
@@ -46,6 +48,8 @@ OFF = "none"
 ARCHIVE_CLASSES: dict[str, str] = {
     "sqlite": "bmkz_crawler.archive.sqlite.SQLiteArchive",
     "memory": "bmkz_crawler.archive.sqlite.SQLiteArchive",
+    "postgresql": "bmkz_crawler.archive.postgres.PostgresArchive",
+    "postgres": "bmkz_crawler.archive.postgres.PostgresArchive",
 }
 _CRAWLER_ATTRIBUTE = "bmkz_archive"
 _FAILED_ATTRIBUTE = "bmkz_archive_failed"

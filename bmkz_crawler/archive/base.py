@@ -13,6 +13,8 @@ the edit rules (`changes.py`) are shared by every store; a store only keeps and 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +34,57 @@ def fold_yo(text: str) -> str:
     """`ё` is found by `е`: both the indexed text and the query are folded, one letter for one
     (so offsets in the folded text are offsets in the original, which is what is shown)."""
     return text.replace("ё", "е").replace("Ё", "Е")
+
+
+def in_original_text(marked: str, marks: str, originals: Iterable[str]) -> str | None:
+    """A snippet cut from `ё`-folded text (`marked`: text plus the one-character `marks`) shown
+    in the original text it came from: the first of `originals` whose folded form holds the
+    snippet's text, character for character (folding keeps offsets). None when none holds it."""
+    plain = "".join(char for char in marked if char not in marks)
+    if not plain:
+        return None
+    for original in originals:
+        start = fold_yo(original).find(plain)
+        if start < 0:
+            continue
+        restored, position = [], start
+        for char in marked:
+            if char in marks:
+                restored.append(char)
+            else:
+                restored.append(original[position])
+                position += 1
+        return "".join(restored)
+    return None
+
+
+_QUERY_TERM = re.compile(r'"([^"]*)"(\*?)|([^\s"]+)')
+_WORD_CHARS = re.compile(r"[^\W_]+")  # what full-text tokenizers keep, near enough: letters and digits
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """One required term of a search: a word, or the words of a "phrase"; `prefix` for `word*`."""
+
+    words: tuple[str, ...]
+    prefix: bool
+
+
+def query_terms(text: str) -> list[QueryTerm]:
+    """The user's words and "phrases" as plain terms every store can quote safely: operators,
+    quotes and brackets become plain words or go, `ё` is folded to `е`. Raises ValueError when
+    nothing searchable is left."""
+    terms = []
+    for match in _QUERY_TERM.finditer(fold_yo(unicodedata.normalize("NFC", text))):
+        phrase, star, word = match.groups()
+        raw = phrase if phrase is not None else word
+        prefix = bool(star) if phrase is not None else word.endswith("*")
+        words = tuple(_WORD_CHARS.findall(raw))
+        if words:
+            terms.append(QueryTerm(words, prefix))
+    if not terms:
+        raise ValueError(f"nothing to search for in {text!r}: give a word")
+    return terms
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,7 @@ the archive is on disk, before the export marks are written.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,13 +28,15 @@ from bmkz_crawler.archive.base import (
     ELLIPSIS,
     MARK_END,
     MARK_START,
+    SEARCH_FIELDS,
     AmbiguousArticle,
     ArchiveStats,
     GoneArticle,
     SearchHit,
     SearchQuery,
     Version,
-    fold_yo,
+    in_original_text,
+    query_terms,
 )
 from bmkz_crawler.items import ARTICLE_FIELDS, LIST_FIELDS
 from bmkz_crawler.processors import content_hash, parse_instant
@@ -112,25 +112,13 @@ END;
 BM25 = "bm25(versions_fts, 10.0, 4.0, 1.0, 5.0)"
 SNIPPET_TOKENS = 16
 _SNIP_START, _SNIP_END, _SNIP_CUT = "\x02", "\x03", "\x01"
-_QUERY_TERM = re.compile(r'"([^"]*)"(\*?)|([^\s"]+)')
-_WORD_CHARS = re.compile(r"[^\W_]+")  # unicode61's token characters, near enough: letters and digits
 
 
 def fts_query(text: str) -> str:
     """The user's words as an FTS5 query that cannot be a syntax error: each word or "phrase"
     a quoted string (operators, quotes and brackets become plain words or go), every term
     required, `word*` kept as a prefix. Raises ValueError when nothing searchable is left."""
-    terms = []
-    for match in _QUERY_TERM.finditer(fold_yo(unicodedata.normalize("NFC", text))):
-        phrase, star, word = match.groups()
-        raw = phrase if phrase is not None else word
-        prefix = bool(star) if phrase is not None else word.endswith("*")
-        tokens = _WORD_CHARS.findall(raw)
-        if tokens:
-            terms.append('"' + " ".join(tokens) + '"' + (" *" if prefix else ""))
-    if not terms:
-        raise ValueError(f"nothing to search for in {text!r}: give a word")
-    return " ".join(terms)
+    return " ".join('"' + " ".join(term.words) + '"' + (" *" if term.prefix else "") for term in query_terms(text))
 
 
 def _casefold(value: str | None) -> str | None:
@@ -297,21 +285,11 @@ class SQLiteArchive:
         ).fetchone()
         snippet = str(row[0] or "") if row else ""
         version = self._version(version_id)
-        plain = re.sub(f"[{_SNIP_START}{_SNIP_END}{_SNIP_CUT}]", "", snippet)
-        for name in ("title", "description", "body", "tags"):
-            value = version[name]
-            original = " | ".join(value) if isinstance(value, list) else str(value or "")
-            start = fold_yo(original).find(plain)
-            if plain and start >= 0:
-                restored, position = [], start
-                for char in snippet:
-                    if char in (_SNIP_START, _SNIP_END, _SNIP_CUT):
-                        restored.append(char)
-                    else:
-                        restored.append(original[position])
-                        position += 1
-                snippet = "".join(restored)
-                break
+        originals = (
+            " | ".join(value) if isinstance(value, list) else str(value or "")
+            for value in (version[name] for name in SEARCH_FIELDS)
+        )
+        snippet = in_original_text(snippet, _SNIP_START + _SNIP_END + _SNIP_CUT, originals) or snippet
         snippet = snippet.replace(_SNIP_START, MARK_START).replace(_SNIP_END, MARK_END).replace(_SNIP_CUT, ELLIPSIS)
         return " ".join(snippet.split())
 

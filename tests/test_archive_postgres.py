@@ -1,0 +1,136 @@
+"""The PostgreSQL archive: the same interface as SQLite's (the version tests in test_archive.py
+run on both), with full-text search by edition — `russian` (stemmed) for Russian, `simple` for
+Kazakh — against a real PostgreSQL started on loopback (tests/servers.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.settings import Settings
+
+from bmkz_crawler.archive.base import SearchQuery
+from bmkz_crawler.archive.postgres import PostgresArchive, tsquery
+from bmkz_crawler.archive.sqlite import SQLiteArchive
+from bmkz_crawler.config import SettingsError, check_settings
+from bmkz_crawler.processors import parse_cli_date
+from tests.servers import free_port
+from tests.test_archive import T0, item, scrapy_archive
+
+CORPUS = [
+    item(1, title="Лизинг ёлок в Астане", tags=["Лизинг"]),
+    item(2, title="Рынок лизинга растёт", body="Лизинговые компании отчитались.", category="Бизнес"),
+    item(3, title="Погода на выходные", body="Ёлка на площади. Лизинг не упоминается нигде."),
+    item(
+        4,
+        url="https://bm.kz/kz/a/",
+        language="kk",
+        title="Тоқаев әкімдермен кездесті",
+        body="Мемлекет басшысы Қазақстан өңірлерінің әкімдерімен кездесті.\n\nҮкімет ғылым ұлт һ і ң ө.",
+    ),
+    item(5, title="Старая новость про лизинг", body="Текст.", published_at="2023-01-05T10:00:00+06:00"),
+]
+
+
+@pytest.fixture
+def searchable(postgres_database: str) -> Iterator[PostgresArchive]:
+    store = PostgresArchive(postgres_database)
+    store.open()
+    store.add_versions(CORPUS, T0)
+    yield store
+    store.close()
+
+
+def titles(store: Any, text: str, **filters: Any) -> list[str]:
+    return [hit.version["title"] for hit in store.search(SearchQuery(text, **filters))]
+
+
+def test_russian_is_stemmed_case_and_yo_folded_and_prefixes_taken(searchable: PostgresArchive) -> None:
+    stemmed = {"Лизинг ёлок в Астане", "Рынок лизинга растёт", "Погода на выходные", "Старая новость про лизинг"}
+    assert set(titles(searchable, "лизинга")) == stemmed  # лизинга finds лизинг, and the other way round
+    assert set(titles(searchable, "ЛИЗИНГ")) == stemmed
+    assert titles(searchable, "лизинг")[-1] == "Погода на выходные"  # a body mention ranks below titles
+    assert titles(searchable, "елок") == titles(searchable, "ЁЛОК") == ["Лизинг ёлок в Астане"]
+    assert titles(searchable, "растет") == ["Рынок лизинга растёт"]
+    assert "Рынок лизинга растёт" in titles(searchable, "лизингов*")
+    assert titles(searchable, '"рынок лизинга"') == ["Рынок лизинга растёт"]
+    assert titles(searchable, '"лизинга рынок"') == []  # a phrase keeps its order
+
+
+def test_kazakh_is_found_word_for_word_in_any_case(searchable: PostgresArchive) -> None:
+    for query in ("ТОҚАЕВ", "тоқаев", "ӘКІМДЕРМЕН", "Қазақстан", "ҮКІМЕТ", "ғылым", "ҰЛТ", "Һ", "І", "Ң", "Ө", "өңір*"):
+        assert titles(searchable, query) == ["Тоқаев әкімдермен кездесті"], query
+    assert titles(searchable, "токаев") == []  # қ is not к
+    assert titles(searchable, "кездесті", language="ru") == []
+
+
+def test_an_exact_word_finds_the_articles_sqlite_finds(searchable: PostgresArchive, tmp_path: Path) -> None:
+    sqlite = SQLiteArchive(tmp_path / "archive.sqlite3")
+    sqlite.open()
+    sqlite.add_versions(CORPUS, T0)
+    for word in ("лизинг", "Лизинг", "ёлок", "площади", "тоқаев", "Қазақстан", "Текст", "Астане"):
+        in_sqlite, in_postgres = set(titles(sqlite, word)), set(titles(searchable, word))
+        assert in_sqlite and in_sqlite <= in_postgres, word  # stemming may find more forms, never fewer
+    sqlite.close()
+
+
+def test_filters_snippets_and_one_hit_per_article(searchable: PostgresArchive) -> None:
+    searchable.add_versions(
+        [item(1, title="Лизинг ёлок в Астане (обновлено)", crawled_at="2025-11-08T00:00:00+00:00")], T0
+    )
+    hits = searchable.search(SearchQuery("лизинг", section="ЭКОНОМИКА", since=parse_cli_date("2025-01-01")))
+    assert sorted(hit.version["post_id"] for hit in hits) == [1, 3]
+    assert titles(searchable, "лизинг", until=parse_cli_date("2024-01-01")) == ["Старая новость про лизинг"]
+    assert titles(searchable, "лизинг*", section="Бизнес") == ["Рынок лизинга растёт"]
+    assert len(titles(searchable, "лизинг*", limit=1)) == 1
+    [hit] = searchable.search(SearchQuery("елок астане"))
+    assert hit.snippet == "Лизинг [ёлок] в [Астане] (обновлено)"  # the newest version, in its own text
+    [hit] = searchable.search(SearchQuery("площади"))
+    assert "[площади]" in hit.snippet and "Ёлка" in hit.snippet
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', '"лизинг', "лизинг)", "(лизинг | x", "лизинг & !ёлок", "лизинг:*", "a'b", "лизинг <-> x", "'", "\\",
+     "и", 'AND OR NOT "" *', "лиз*инг"],
+)  # fmt: skip
+def test_user_queries_never_raise(searchable: PostgresArchive, query: str) -> None:
+    try:
+        searchable.search(SearchQuery(query))
+    except ValueError as error:
+        assert "nothing to search for" in str(error)
+
+
+def test_the_tsquery_quotes_every_word() -> None:
+    assert (
+        tsquery('Лизинг* "ёлки в" a&b') == "'Лизинг':* & ('елки' <-> 'в') & ('a' <-> 'b')"
+    )  # as FTS5: one token, one phrase
+
+
+def test_an_unreachable_server_is_refused_before_the_crawl(tmp_path: Path) -> None:
+    from bmkz_crawler import settings as project
+
+    settings = Settings()
+    settings.setmodule(project, priority="default")
+    settings.set("BMKZ_STATE_URI", str(tmp_path / "state.sqlite3"))
+    uri = f"postgresql://bmkz:secret@127.0.0.1:{free_port()}/x"
+    settings.set("BMKZ_ARCHIVE_URI", uri)
+    with pytest.raises(SettingsError) as refused:
+        check_settings(settings)
+    message = str(refused.value)
+    assert message.startswith(f"BMKZ_ARCHIVE_URI='postgresql://bmkz:***@127.0.0.1:{uri.split(':')[3]}")
+    assert "cannot connect to PostgreSQL" in message and "secret" not in message and "\n" not in message
+
+
+def test_scrapy_archive_commands_on_postgresql(postgres_database: str, tmp_path: Path) -> None:
+    feed = tmp_path / "news.jsonl"
+    feed.write_text("".join(__import__("json").dumps(line, ensure_ascii=False) + "\n" for line in CORPUS))
+    imported = scrapy_archive(postgres_database, "import", str(feed))  # type: ignore[arg-type]
+    assert imported.returncode == 0, imported.stderr
+    found = scrapy_archive(postgres_database, "search", "лизинга", "--lang", "ru", "--limit", "2")  # type: ignore[arg-type]
+    assert found.returncode == 0, found.stderr
+    assert "[Лизинг] ёлок в Астане" in found.stdout
+    stats = scrapy_archive(postgres_database, "stats")  # type: ignore[arg-type]
+    assert stats.returncode == 0 and "5" in stats.stdout
