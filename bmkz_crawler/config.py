@@ -82,6 +82,7 @@ def check_settings(settings: BaseSettings) -> None:
     _check_archive(settings)
     _check_report(settings)
     _check_feed_folders(settings)
+    _check_alerts(settings)
 
 
 def _check_recheck_hours(settings: BaseSettings) -> None:
@@ -229,3 +230,12 @@ def _check_writable_folder(folder: Path, what: str) -> None:
         raise SettingsError(f"{what}: {existing} is not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise SettingsError(f"{what}: folder {existing} is not writable by this user")
+
+
+def _check_alerts(settings: BaseSettings) -> None:
+    """Channel names, each channel's settings and environment secret, and no secret given as a setting."""
+    from bmkz_crawler.monitoring.alerts import alert_settings_problem
+
+    problem = alert_settings_problem(settings)
+    if problem:
+        raise SettingsError(problem)

@@ -196,3 +196,18 @@ BMKZ_REDIS_PREFIX = "bmkz"
 BMKZ_REDIS_WORKER_TTL = 30.0
 # The add-on does nothing unless BMKZ_REDIS_URL is set.
 ADDONS = {"bmkz_crawler.redis_mode.RedisMode": 0}
+
+# --- Alerts (issue 15): one message when a monitor starts failing, one when it passes again ----------
+# Off by default. A comma list of email, telegram, slack. Secrets only from the environment (refused
+# as settings): BMKZ_SMTP_USER + BMKZ_SMTP_PASSWORD, BMKZ_TELEGRAM_BOT_TOKEN, BMKZ_SLACK_WEBHOOK_URL.
+BMKZ_ALERT_CHANNELS = ""
+# E-mail: recipients (comma list), sender (empty = bmkz-crawler@<this host>), the SMTP server;
+# port 465 is implicit TLS, STARTTLS is for 587.
+BMKZ_ALERT_EMAIL_TO = ""
+BMKZ_ALERT_EMAIL_FROM = ""
+BMKZ_SMTP_HOST = "localhost"
+BMKZ_SMTP_PORT = 25
+BMKZ_SMTP_STARTTLS = False
+# Telegram: the Bot API's base URL (settable for a proxy or a test stub) and the chat to write to.
+BMKZ_TELEGRAM_API_URL = "https://api.telegram.org"
+BMKZ_TELEGRAM_CHAT_ID = ""

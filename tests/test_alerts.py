@@ -1,0 +1,306 @@
+"""Alerts: one message when monitors start failing, one when they recover, retries of a failed
+send, settings refused in one line, and `scrapy alert-test` — against real servers on loopback
+(tests/alert_stubs.py: aiosmtpd for e-mail, HTTP stubs for Telegram's Bot API and Slack's webhook)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.settings import Settings
+from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.test import get_crawler
+
+from bmkz_crawler.config import SettingsError, check_settings
+from bmkz_crawler.monitoring.alerts import FAILED_STAT, SENT_STAT, STATE_KEY, alert_on_verdict
+from bmkz_crawler.state import open_state_store
+from bmkz_crawler.state.base import StateStore
+from tests.alert_stubs import HttpInbox, SmtpInbox, running_http_stub, running_smtp
+
+PROJECT = Path(__file__).resolve().parents[1]
+TOKEN = "123456:TEST-token-never-shown"
+T0 = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+
+
+class Stubs:
+    def __init__(self, smtp: SmtpInbox, telegram: HttpInbox, slack: HttpInbox) -> None:
+        self.smtp, self.telegram, self.slack = smtp, telegram, slack
+
+    def settings(self, **overrides: Any) -> Settings:
+        settings = Settings()
+        settings.setmodule("bmkz_crawler.settings", priority="project")
+        settings.setdict(
+            {
+                "BMKZ_BASE_URL": "https://bm.kz/",
+                "BMKZ_ALERT_CHANNELS": "email,telegram,slack",
+                "BMKZ_ALERT_EMAIL_TO": "ops@example.org, editor@example.org",
+                "BMKZ_ALERT_EMAIL_FROM": "crawler@example.org",
+                "BMKZ_SMTP_HOST": self.smtp.host,
+                "BMKZ_SMTP_PORT": self.smtp.port,
+                "BMKZ_TELEGRAM_API_URL": self.telegram.url,
+                "BMKZ_TELEGRAM_CHAT_ID": "-1001234",
+                **overrides,
+            },
+            priority="cmdline",
+        )
+        return settings
+
+    def environ(self) -> dict[str, str]:
+        return {"BMKZ_TELEGRAM_BOT_TOKEN": TOKEN, "BMKZ_SLACK_WEBHOOK_URL": f"{self.slack.url}/services/T0/B0/XYZ"}
+
+    def counts(self) -> tuple[int, int, int]:
+        return len(self.smtp.messages), len(self.telegram.posts), len(self.slack.posts)
+
+
+@pytest.fixture
+def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubs]:
+    with running_smtp() as smtp, running_http_stub("telegram") as telegram, running_http_stub("slack") as slack:
+        found = Stubs(smtp, telegram, slack)
+        for name, value in found.environ().items():
+            monkeypatch.setenv(name, value)
+        yield found
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[StateStore]:
+    opened = open_state_store(str(tmp_path / "state.sqlite3"))
+    yield opened
+    opened.close()
+
+
+ERROR_RATE = "Error rate"
+SECTIONS = "Silent sections"
+ALL_MONITORS = [ERROR_RATE, SECTIONS, "Finish reason", "Pages fetched"]
+
+
+def run(
+    stubs: Stubs, store: StateStore, failed: dict[str, str], hour: int, stats: MemoryStatsCollector | None = None
+) -> list[Any]:
+    passed = [name for name in ALL_MONITORS if name not in failed]
+    return alert_on_verdict(
+        stubs.settings(),
+        failed,
+        passed,
+        run_label=f"news, started {T0 + timedelta(hours=hour):%Y-%m-%d %H:%M} UTC",
+        store=store,
+        stats=stats,
+        now=T0 + timedelta(hours=hour),
+    )
+
+
+# --- transitions ----------------------------------------------------------------------------------
+
+
+def test_fail_still_failing_recovered_sends_exactly_two_messages_per_channel(stubs: Stubs, store: StateStore) -> None:
+    first = run(stubs, store, {ERROR_RATE: "23% of 400 fetches failed (max 10%)", SECTIONS: "politika: 0 articles"}, 0)
+    assert [alert.kind for alert in first] == ["failing"]
+    assert sorted(first[0].sent) == ["email", "slack", "telegram"]
+    assert stubs.counts() == (1, 1, 1)
+
+    # Still failing, one reason changed: not news.
+    assert (
+        run(stubs, store, {ERROR_RATE: "31% of 380 fetches failed (max 10%)", SECTIONS: "politika: 0 articles"}, 1)
+        == []
+    )
+    assert stubs.counts() == (1, 1, 1)
+
+    recovered = run(stubs, store, {}, 2)
+    assert [alert.kind for alert in recovered] == ["recovered"]
+    assert stubs.counts() == (2, 2, 2)
+    assert run(stubs, store, {}, 3) == []
+    assert stubs.counts() == (2, 2, 2)
+
+    failing_text, recovered_text = stubs.slack.texts()
+    assert stubs.telegram.texts() == [failing_text, recovered_text]
+    assert [text.strip() for text in stubs.smtp.texts()] == [failing_text, recovered_text]
+    assert "- Error rate: 23% of 400 fetches failed (max 10%)" in failing_text
+    assert "- Silent sections: politika: 0 articles" in failing_text
+    assert "https://bm.kz/" in failing_text and "news, started 2026-12-06 10:00 UTC" in failing_text
+    assert "- Error rate: passes (failing since 2026-12-06 10:00 UTC)" in recovered_text
+
+    path, body = stubs.telegram.posts[0]
+    assert path == f"/bot{TOKEN}/sendMessage" and body["chat_id"] == "-1001234"
+    assert stubs.slack.posts[0][0] == "/services/T0/B0/XYZ"
+    mail = stubs.smtp.messages[0]
+    assert mail["To"] == "ops@example.org, editor@example.org" and mail["From"] == "crawler@example.org"
+    assert mail["Subject"] == "bmkz_crawler FAILING on https://bm.kz/: Error rate, Silent sections"
+
+
+def test_one_monitor_recovering_while_another_starts_failing_sends_both_messages(
+    stubs: Stubs, store: StateStore
+) -> None:
+    run(stubs, store, {ERROR_RATE: "high"}, 0)
+    alerts = run(stubs, store, {SECTIONS: "kk/sayasat: 0 articles"}, 1)
+    assert [(alert.kind, alert.monitors) for alert in alerts] == [("failing", [SECTIONS]), ("recovered", [ERROR_RATE])]
+    assert stubs.counts() == (3, 3, 3)
+
+
+def test_a_monitor_that_did_not_run_keeps_its_state(stubs: Stubs, store: StateStore) -> None:
+    run(stubs, store, {SECTIONS: "politika: 0 articles"}, 0)
+    # A planned run does not judge sections: neither failed nor passed, no "recovered".
+    assert alert_on_verdict(stubs.settings(), {}, [ERROR_RATE], run_label="planned", store=store) == []
+    assert json.loads(store.load_memory()[STATE_KEY]) == {SECTIONS: "2026-12-06T10:00:00+00:00"}
+
+
+# --- failed sends -----------------------------------------------------------------------------------
+
+
+def test_a_failed_send_is_counted_and_retried_next_run_on_that_channel_only(
+    stubs: Stubs, store: StateStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    stats = MemoryStatsCollector(get_crawler())
+    stubs.slack.status = 500
+    stubs.smtp.refuse = True
+    alerts = run(stubs, store, {ERROR_RATE: "high"}, 0, stats)
+    assert alerts[0].sent == ["telegram"]
+    assert set(alerts[0].errors) == {"email", "slack"}
+    assert "Slack answered HTTP 500: internal_error" in alerts[0].errors["slack"]
+    assert "answered 554 5.7.1 Message refused" in alerts[0].errors["email"]
+    assert stats.get_value(FAILED_STAT) == 2 and stats.get_value(SENT_STAT) == 1
+    assert "Alert not sent on slack (retried next run)" in caplog.text
+
+    stubs.slack.status = 200
+    stubs.smtp.refuse = False
+    again = run(stubs, store, {ERROR_RATE: "high"}, 1, stats)
+    assert sorted(again[0].sent) == ["email", "slack"]
+    assert stubs.counts() == (1, 1, 1)  # Telegram, told at the first run, is not told twice
+    assert "news, started 2026-12-06 10:00" not in stubs.slack.texts()[0]  # the retry says which run saw it
+    assert "failing" in stubs.slack.texts()[0]
+
+
+def test_an_unreachable_channel_is_one_line_without_the_secret(stubs: Stubs, store: StateStore) -> None:
+    settings = stubs.settings(BMKZ_ALERT_CHANNELS="telegram", BMKZ_TELEGRAM_API_URL="http://127.0.0.1:9")
+    alerts = alert_on_verdict(settings, {ERROR_RATE: "high"}, [], run_label="news", store=store)
+    error = alerts[0].errors["telegram"]
+    assert error.startswith("Telegram could not be reached:") and "\n" not in error
+    assert TOKEN not in error and TOKEN not in store.load_memory().get(f"{STATE_KEY}/telegram", "")
+
+
+def test_no_channel_configured_sends_and_stores_nothing(stubs: Stubs, store: StateStore) -> None:
+    settings = stubs.settings(BMKZ_ALERT_CHANNELS="")
+    assert alert_on_verdict(settings, {ERROR_RATE: "high"}, [], run_label="news", store=store) == []
+    assert store.load_memory() == {}
+    assert stubs.counts() == (0, 0, 0)
+
+
+# --- settings ----------------------------------------------------------------------------------------
+
+
+def project_settings(**values: Any) -> Settings:
+    settings = Settings()
+    settings.setmodule("bmkz_crawler.settings", priority="project")
+    settings.setdict(values, priority="cmdline")
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("values", "environ", "message"),
+    [
+        ({"BMKZ_ALERT_CHANNELS": "email,pager"}, {}, "'pager' is no channel (use email, telegram, slack)"),
+        ({"BMKZ_ALERT_CHANNELS": "email"}, {}, "BMKZ_ALERT_EMAIL_TO is empty"),
+        (
+            {"BMKZ_ALERT_CHANNELS": "email", "BMKZ_ALERT_EMAIL_TO": "a@b.c", "BMKZ_SMTP_PORT": "x"},
+            {},
+            "BMKZ_SMTP_PORT='x'",
+        ),
+        (
+            {"BMKZ_ALERT_CHANNELS": "email", "BMKZ_ALERT_EMAIL_TO": "a@b.c"},
+            {"BMKZ_SMTP_USER": "u"},
+            "BMKZ_SMTP_PASSWORD is not",
+        ),
+        (
+            {"BMKZ_ALERT_CHANNELS": "telegram", "BMKZ_TELEGRAM_CHAT_ID": "1"},
+            {},
+            "environment has no BMKZ_TELEGRAM_BOT_TOKEN",
+        ),
+        ({"BMKZ_ALERT_CHANNELS": "telegram"}, {"BMKZ_TELEGRAM_BOT_TOKEN": "t"}, "BMKZ_TELEGRAM_CHAT_ID is empty"),
+        ({"BMKZ_ALERT_CHANNELS": "slack"}, {}, "BMKZ_SLACK_WEBHOOK_URL is not an http(s) URL"),
+        (
+            {"BMKZ_TELEGRAM_BOT_TOKEN": TOKEN},
+            {},
+            "BMKZ_TELEGRAM_BOT_TOKEN is a secret and is not accepted as a setting",
+        ),
+        ({"BMKZ_SMTP_PASSWORD": "hunter2"}, {}, "export BMKZ_SMTP_PASSWORD=... in the environment instead"),
+        ({"BMKZ_SLACK_WEBHOOK_URL": "https://hooks.slack.com/x"}, {}, "BMKZ_SLACK_WEBHOOK_URL is a secret"),
+    ],
+)
+def test_bad_alert_settings_are_refused_in_one_line(
+    values: dict[str, str], environ: dict[str, str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("BMKZ_SMTP_USER", "BMKZ_SMTP_PASSWORD", "BMKZ_TELEGRAM_BOT_TOKEN", "BMKZ_SLACK_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as refused:
+        check_settings(project_settings(**values))
+    assert message in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_alerts_are_off_by_default_and_a_full_configuration_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    check_settings(project_settings())
+    monkeypatch.setenv("BMKZ_TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("BMKZ_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/XYZ")
+    check_settings(
+        project_settings(
+            BMKZ_ALERT_CHANNELS="Email, telegram,slack",
+            BMKZ_ALERT_EMAIL_TO="ops@example.org",
+            BMKZ_TELEGRAM_CHAT_ID="@bmkz_alerts",
+        )
+    )
+
+
+# --- scrapy alert-test ----------------------------------------------------------------------------------
+
+
+def alert_test(
+    stubs: Stubs, tmp_path: Path, *settings: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "scrapy", "alert-test"]
+    for name, value in {
+        "BMKZ_ALERT_CHANNELS": "email,telegram,slack",
+        "BMKZ_ALERT_EMAIL_TO": "ops@example.org",
+        "BMKZ_SMTP_HOST": "127.0.0.1",
+        "BMKZ_SMTP_PORT": str(stubs.smtp.port),
+        "BMKZ_TELEGRAM_API_URL": stubs.telegram.url,
+        "BMKZ_TELEGRAM_CHAT_ID": "-1001234",
+        "BMKZ_STATE_URI": str(tmp_path / "state.sqlite3"),
+    }.items():
+        argv += ["-s", f"{name}={value}"]
+    for setting in settings:
+        argv += ["-s", setting]
+    environ = {**os.environ, "PYTHONPATH": str(PROJECT), **stubs.environ(), **(env or {})}
+    return subprocess.run(argv, cwd=PROJECT, env=environ, capture_output=True, text=True, timeout=60)
+
+
+def test_alert_test_sends_on_every_channel_with_secrets_from_the_environment(stubs: Stubs, tmp_path: Path) -> None:
+    done = alert_test(stubs, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["email: sent", "telegram: sent", "slack: sent"]
+    assert stubs.counts() == (1, 1, 1)
+    assert stubs.slack.texts()[0].startswith("bmkz_crawler on https://bm.kz/: a test message from `scrapy alert-test`")
+    assert stubs.smtp.messages[0]["Subject"] == "bmkz_crawler test alert for https://bm.kz/"
+
+
+def test_alert_test_exits_1_naming_the_channel_that_failed(stubs: Stubs, tmp_path: Path) -> None:
+    stubs.slack.status = 500
+    done = alert_test(stubs, tmp_path)
+    assert done.returncode == 1
+    assert "slack: NOT sent: Slack answered HTTP 500: internal_error" in done.stdout
+    assert stubs.counts() == (1, 1, 0)
+
+
+def test_alert_test_refuses_a_secret_given_with_s(stubs: Stubs, tmp_path: Path) -> None:
+    done = alert_test(stubs, tmp_path, f"BMKZ_TELEGRAM_BOT_TOKEN={TOKEN}")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: BMKZ_TELEGRAM_BOT_TOKEN is a secret and is not accepted as a setting (it would show in ps and logs): "
+        "export BMKZ_TELEGRAM_BOT_TOKEN=... in the environment instead"
+    ]
+    assert stubs.counts() == (0, 0, 0)
