@@ -2,12 +2,15 @@
 
     scrapy cron [news] [-a NAME=VALUE ...] [-s NAME=VALUE ...] [-o FILE | -O FILE]
 
-Spider arguments, settings and outputs are those of `scrapy crawl news`. Exit codes:
+Spider arguments, settings and outputs are those of `scrapy crawl news`. The verdict is the
+monitors' (bmkz_crawler/monitoring/monitors.py, run at engine stop after the feeds are stored):
+each failed monitor is one `FAILED  <monitor>: <reason>` line of the summary. Exit codes:
 0 the crawl went well; 1 it failed (the summary's last line says why); 2 a bad `-a`
 argument; 75 (EX_TEMPFAIL, EXIT_LOCKED) an earlier run still holds the cron lock, or another
 crawl the lock of the crawl state — nothing was started. A feed that lost items or failed to
 store, and a state write that failed, make the run fail (nothing of it is marked exported); so
 does an archive write that failed (the marks stay; `scrapy archive import` the run's feed).
+With BMKZ_REPORT set, the run history's HTML report is written after the summary.
 """
 
 from __future__ import annotations
@@ -24,21 +27,18 @@ from scrapy.exceptions import UsageError
 from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.commands.crawl import Command as CrawlCommand
 from bmkz_crawler.compat import create_crawler
-from bmkz_crawler.feedaudit import FAILED_FEEDS_STAT
 from bmkz_crawler.feedstorage import WRITE_ERRORS_STAT
-from bmkz_crawler.pipelines.export_marker import NOT_MARKED_STAT, STATE_WRITE_ERRORS_STAT
+from bmkz_crawler.monitoring import RunVerdict, run_verdict
+from bmkz_crawler.monitoring.monitors import OK_FINISH_REASONS, STATS_ONLY_CHECKS, MonitorContext, judge
+from bmkz_crawler.pipelines.export_marker import STATE_WRITE_ERRORS_STAT
 from bmkz_crawler.state.lock import EXIT_LOCKED, RunLock, crawl_lock_or_refuse, lock_path
+
+__all__ = ["EXIT_LOCKED", "OK_FINISH_REASONS", "Command", "CrawlOutcome"]
 
 EXIT_FAILED = 1
 EXIT_BAD_ARGUMENT = 2
-# Deliberate stops: the spider's max_articles, the user's own CLOSESPIDER_* budgets and BMKZ_MAX_REQUESTS.
-OK_FINISH_REASONS = frozenset(
-    {"finished", "max_articles", "closespider_timeout", "closespider_itemcount", "closespider_pagecount", "request_cap"}
-)
 # Counted by the spider, but the site's doing, not a failure to crawl: shown apart.
 GONE_PREFIX = keys.ERRORS_GONE
-# Spider stats that show it recognized articles without fetching them (known, out of window).
-RECOGNIZED_PREFIXES = (keys.INCREMENTAL, keys.SINCE)
 
 
 class Command(CrawlCommand):
@@ -84,10 +84,30 @@ class Command(CrawlCommand):
             print(f"scrapy cron: {spider_name} could not start (see the log)", file=sys.stderr)
             return EXIT_FAILED
         outcome = CrawlOutcome(
-            spider_name, crawler.stats.get_stats(), self.settings.getfloat("BMKZ_MAX_ERROR_RATE"), feeds.files
+            spider_name,
+            crawler.stats.get_stats(),
+            self.settings.getfloat("BMKZ_MAX_ERROR_RATE"),
+            feeds.files,
+            verdict=run_verdict(crawler),
         )
         print(outcome.summary(), flush=True)
+        self._write_report()
         return EXIT_FAILED if outcome.failures() else 0
+
+    def _write_report(self) -> None:
+        """BMKZ_REPORT: the history's report after the run; a report that fails leaves the verdict alone."""
+        assert self.settings is not None
+        if not self.settings.get("BMKZ_REPORT"):
+            return
+        from bmkz_crawler.report import report_after_run
+
+        try:
+            path = report_after_run(self.settings)
+        except Exception as error:  # the report is a view of the history, not part of the run
+            print(f"scrapy cron: report not written: {error}", file=sys.stderr)
+            return
+        if path is not None:
+            print(f"  {'report':<16}{path}", flush=True)
 
 
 @dataclass
@@ -104,12 +124,17 @@ class FeedFiles:
 
 @dataclass
 class CrawlOutcome:
-    """A finished crawl judged from its stats."""
+    """A finished crawl: its figures from the stats, its verdict from the monitors.
+
+    Without a `verdict` (the monitors did not run: SPIDERMON_ENABLED off, or a test of the
+    stats alone) the monitors' checks that need only the stats judge it.
+    """
 
     spider_name: str
     stats: Mapping[str, Any]
     max_error_rate: float
     feeds: list[tuple[str, int]] = field(default_factory=list)
+    verdict: RunVerdict | None = None
 
     def value(self, key: str) -> int:
         return int(self.stats.get(key) or 0)
@@ -149,33 +174,15 @@ class CrawlOutcome:
     def finish_reason(self) -> str:
         return str(self.stats.get("finish_reason") or "unknown")
 
+    def failed_monitors(self) -> dict[str, str]:
+        """Failed monitor name -> one-line reason."""
+        if self.verdict is not None:
+            return dict(self.verdict.failed)
+        context = MonitorContext(self.stats, max_error_rate=self.max_error_rate)
+        return judge(context, STATS_ONLY_CHECKS).failed
+
     def failures(self) -> list[str]:
-        reasons = []
-        if self.finish_reason not in OK_FINISH_REASONS:
-            reasons.append(f"finish reason {self.finish_reason}")
-        error_count = sum(self.errors.values())
-        if self.pages == 0:
-            reasons.append("no pages fetched")
-        elif error_count > self.max_error_rate * self.pages:
-            limit = f"BMKZ_MAX_ERROR_RATE={self.max_error_rate}"
-            reasons.append(f"{error_count} errors on {self.pages} pages, above {limit}")
-        # A 304 is a success: the feed or sitemap has not changed since the last stored run.
-        recognized = any(self.counts(prefix) for prefix in RECOGNIZED_PREFIXES) or self.value(keys.NOT_MODIFIED) > 0
-        if self.pages and not self.articles_seen and not recognized:
-            reasons.append("no article found on the site")
-        failed_feeds = max(sum(self.counts(keys.SCRAPY_FEED_FAILED).values()), self.value(FAILED_FEEDS_STAT))
-        if failed_feeds:
-            reasons.append(f"{failed_feeds} feeds failed to store (nothing marked exported)")
-        state_errors = self.value(STATE_WRITE_ERRORS_STAT)
-        if state_errors:
-            reasons.append(f"{state_errors} state store writes failed (nothing marked exported)")
-        not_marked = self.value(NOT_MARKED_STAT)
-        if not_marked and not failed_feeds and not state_errors:
-            reasons.append(f"{not_marked} articles not marked exported")
-        archive_errors = self.value(keys.ARCHIVE_WRITE_ERRORS)
-        if archive_errors:
-            reasons.append(f"{archive_errors} archive writes failed (marks kept: scrapy archive import the feed)")
-        return reasons
+        return list(self.failed_monitors().values())
 
     def summary(self) -> str:
         seconds = int(float(self.stats.get("elapsed_time_seconds") or 0))
@@ -210,8 +217,9 @@ class CrawlOutcome:
         drift = self.stats.get(keys.MARKUP_DRIFT)
         if drift:
             lines.append(f"  {'markup changed?':<16}{drift}")
-        failures = self.failures()
-        lines.append(f"  {'result':<16}FAILED: {'; '.join(failures)}" if failures else f"  {'result':<16}OK")
+        failed = self.failed_monitors()
+        lines += [f"  FAILED  {name}: {reason}" for name, reason in failed.items()]
+        lines.append(f"  {'result':<16}FAILED: {'; '.join(failed.values())}" if failed else f"  {'result':<16}OK")
         return "\n".join(lines)
 
 
