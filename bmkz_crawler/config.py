@@ -67,6 +67,7 @@ def check_settings(settings: BaseSettings) -> None:
     _at_least(settings, "BMKZ_REDIS_WORKER_TTL", 1)
     _between(settings, "BMKZ_MAX_ERROR_RATE", 0, 1)
     _between(settings, "BMKZ_MARKUP_DRIFT_SHARE", 0, 1, low_open=True)
+    _check_monitoring(settings)
     for name in (
         "BMKZ_ARCHIVE_STALE_PAGES",
         "BMKZ_ARCHIVE_MAX_PAGES",
@@ -83,6 +84,19 @@ def check_settings(settings: BaseSettings) -> None:
     _check_report(settings)
     _check_feed_folders(settings)
     _check_alerts(settings)
+
+
+def _check_monitoring(settings: BaseSettings) -> None:
+    _check_bool(settings, "SPIDERMON_ENABLED")
+    _at_least(settings, "BMKZ_MONITOR_NO_NEW_HOURS", 0)
+    _at_least(settings, "BMKZ_MONITOR_SILENT_EXPECTED", 1)
+    _at_least(settings, "BMKZ_RUN_HISTORY_DAYS", 1)
+    _check_bool(settings, "SPIDERMON_VALIDATION_ADD_ERRORS_TO_ITEMS")
+    if settings.getbool("SPIDERMON_VALIDATION_ADD_ERRORS_TO_ITEMS"):
+        raise SettingsError(
+            "SPIDERMON_VALIDATION_ADD_ERRORS_TO_ITEMS=True is not accepted: an Article has no `_validation`"
+            " field; the errors are counted per field in the stats"
+        )
 
 
 def _check_recheck_hours(settings: BaseSettings) -> None:
