@@ -304,3 +304,29 @@ def test_alert_test_refuses_a_secret_given_with_s(stubs: Stubs, tmp_path: Path) 
         "export BMKZ_TELEGRAM_BOT_TOKEN=... in the environment instead"
     ]
     assert stubs.counts() == (0, 0, 0)
+
+
+# --- a real crawl: spidermon's finished actions call AlertAction --------------------------------------
+
+
+def test_crawls_alert_when_the_site_is_unreachable_and_again_when_it_is_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bmkz_crawler.mirror.testing import running_mirror
+    from tests.crawl import run_crawl
+    from tests.servers import free_port
+
+    settings = {"BMKZ_ALERT_CHANNELS": "slack", "RETRY_TIMES": "0", "BMKZ_STATE_URI": str(tmp_path / "state.sqlite3")}
+    with (
+        running_http_stub("slack") as slack,
+        running_mirror(tmp_path / "mirror", articles=30, write_truth=False) as mirror,
+    ):
+        monkeypatch.setenv("BMKZ_SLACK_WEBHOOK_URL", f"{slack.url}/services/T0/B0/XYZ")
+        down = run_crawl(f"http://127.0.0.1:{free_port()}/", tmp_path / "down", settings=settings, output=None)
+        assert down.returncode != 0
+        assert len(slack.posts) == 1, down.log[-3000:]
+        run_crawl(mirror.base_url, tmp_path / "up", settings=settings, output=None)
+    failing, recovered = slack.texts()
+    assert "1 monitor started failing" in failing and "- Pages fetched: " in failing
+    assert "- Pages fetched: passes (failing since" in recovered
+    print(failing, recovered, sep="\n\n")

@@ -388,7 +388,7 @@ def failing_message(
 ) -> tuple[str, str, str, list[str]]:
     names = sorted(started)
     subject = f"bmkz_crawler FAILING on {site}: {', '.join(names)}"
-    lines = [f"bmkz_crawler on {site}: {len(names)} monitor(s) started failing", f"Run: {run_label}", ""]
+    lines = [f"bmkz_crawler on {site}: {_monitors(len(names))} started failing", f"Run: {run_label}", ""]
     lines += [f"- {name}: {_one_line(started[name])}" for name in names]
     lines += ["", "Nothing more is sent while they keep failing; a message follows when they pass again."]
     return "failing", subject, _clip("\n".join(lines)), names
@@ -397,7 +397,7 @@ def failing_message(
 def recovered_message(site: str, run_label: str, recovered: Mapping[str, str]) -> tuple[str, str, str, list[str]]:
     names = sorted(recovered)
     subject = f"bmkz_crawler recovered on {site}: {', '.join(names)}"
-    lines = [f"bmkz_crawler on {site}: {len(names)} monitor(s) pass again", f"Run: {run_label}", ""]
+    lines = [f"bmkz_crawler on {site}: {_monitors(len(names))} passing again", f"Run: {run_label}", ""]
     lines += [f"- {name}: passes (failing since {_short_time(recovered[name])})" for name in names]
     return "recovered", subject, _clip("\n".join(lines)), names
 
@@ -413,6 +413,10 @@ def test_message(site: str, channel_names: Iterable[str], now: datetime) -> tupl
 
 
 test_message.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
+
+
+def _monitors(count: int) -> str:
+    return "1 monitor" if count == 1 else f"{count} monitors"
 
 
 def _short_time(iso: str) -> str:
