@@ -38,12 +38,15 @@ def open_history(settings: BaseSettings) -> StateStore:
     return open_state_store(settings.get("BMKZ_STATE_URI"))
 
 
-def iso(value: Any) -> str:
-    """A stats time (datetime, naive meaning UTC) as ISO 8601 UTC with seconds and +00:00."""
+def as_utc(value: Any) -> datetime | None:
+    """A stats time (Scrapy's are naive UTC datetimes) as an aware UTC datetime."""
     if not isinstance(value, datetime):
-        value = datetime.now(UTC)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def iso(value: datetime) -> str:
+    """ISO 8601 UTC with seconds and +00:00, the run records' format."""
     return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
@@ -87,11 +90,11 @@ def validation_errors(stats: Mapping[str, Any]) -> dict[str, int]:
 
 def run_record(stats: Mapping[str, Any], *, spider: str, verdict: str, failed: Mapping[str, str]) -> dict[str, Any]:
     """The history record of a finished run (the format `StateStore.record_run` keeps)."""
-    started = stats.get("start_time")
-    finished = stats.get("finish_time") or datetime.now(UTC)
-    started_at, finished_at = iso(started or finished), iso(finished)
+    finished = as_utc(stats.get("finish_time")) or datetime.now(UTC)
+    started = as_utc(stats.get("start_time")) or finished
+    started_at, finished_at = iso(started), iso(finished)
     duration = stats.get("elapsed_time_seconds")
-    if duration is None and isinstance(started, datetime) and isinstance(finished, datetime):
+    if duration is None:
         duration = (finished - started).total_seconds()
     pages = int(stats.get("response_received_count") or 0)
     errors = run_errors(stats)
