@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
 
 from scrapy.settings import BaseSettings
@@ -214,6 +215,8 @@ class EmailChannel:
         message["Subject"] = subject
         message["From"] = self.sender
         message["To"] = ", ".join(self.recipients)
+        message["Date"] = formatdate(usegmt=True)
+        message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
         message.set_content(text)
         try:
             if self.port == 465:
