@@ -214,13 +214,19 @@ def check_new_articles(context: MonitorContext) -> str | None:
     if with_new:
         last = parse_instant(str(with_new[-1].get("finished_at")))
         if last is not None and last < limit:
-            hours = (context.now - last).total_seconds() / 3600
-            return f"no new article for {hours:.1f} hours (last in the run that ended {with_new[-1]['finished_at']})"
+            quiet = _duration((context.now - last).total_seconds())
+            return f"no new article for {quiet} (last in the run that ended {with_new[-1]['finished_at']})"
         return None
     first = parse_instant(str(context.history[0].get("started_at")))
     if first is not None and first < limit:
         return f"no new article in {len(context.history) + 1} runs since {context.history[0]['started_at']}"
     return None
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 60:.0f} minutes" if seconds >= 60 else f"{seconds:.0f} seconds"
 
 
 def silent_groups(context: MonitorContext, kind: str, current: Mapping[str, int]) -> list[str]:
