@@ -68,9 +68,11 @@ def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubs]:
         yield found
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    opened = open_state_store(str(tmp_path / "state.sqlite3"))
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    """The alert state in either store: Redis-mode workers share it as they share the crawl state."""
+    uri = str(tmp_path / "state.sqlite3") if request.param == "sqlite" else request.getfixturevalue("redis_state_uri")
+    opened = open_state_store(uri)
     yield opened
     opened.close()
 
