@@ -117,8 +117,8 @@ def test_runs_outside_the_period_are_left_out(tmp_path: Path) -> None:
 
 
 def test_series_are_summed_per_bucket_and_ratios_left_empty_without_data() -> None:
-    period = Period.ending(NOW, 1)
-    assert period.bucket_hours == 1 and len(period.bucket_starts) == 25
+    period = Period.ending(NOW, 1, max_buckets=24)
+    assert period.bucket_minutes == 60 and len(period.bucket_starts) == 25
     run = sample_run(
         NOW - timedelta(minutes=30), rng=__import__("random").Random(1), sweep=False, drifted=False, silent_section=None
     )
@@ -150,10 +150,11 @@ def test_days_without_runs_are_zero_buckets_and_still_drawn(tmp_path: Path) -> N
     assert html.count("<svg") == len(CHARTS)
 
 
-def test_a_month_is_drawn_in_coarser_buckets() -> None:
-    assert Period.ending(NOW, 7).bucket_hours == 1
-    assert Period.ending(NOW, 30).bucket_hours == 6
-    assert Period.ending(NOW, 30).coarser(48).bucket_hours == 24
+def test_a_month_is_drawn_in_coarser_buckets_and_a_short_demo_in_minutes() -> None:
+    assert Period.ending(NOW, 7).bucket_label == "1 h"
+    assert Period.ending(NOW, 30).bucket_label == "6 h"
+    assert Period.ending(NOW, 30).coarser(48).bucket_label == "1 day"
+    assert Period.ending(NOW, 0.01).bucket_label == "1 min"
 
 
 def test_report_path_from_a_folder_or_a_template(tmp_path: Path) -> None:

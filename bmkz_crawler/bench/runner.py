@@ -282,9 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("all", "real-pages"),
+        choices=("all", "real-pages", "monitoring"),
         default="all",
-        help="`real-pages`: only the real-pages part (needs --real-pages; starts no mirror)",
+        help="`real-pages`: only the real-pages part (needs --real-pages; starts no mirror);"
+        " `monitoring`: only the crawl with monitoring off and on (bmkz_crawler.bench.monitoring)",
     )
     args = parser.parse_args(argv)
     if args.only == "real-pages" and args.real_pages is None:
@@ -297,6 +298,17 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    if args.only == "monitoring":
+        from bmkz_crawler.bench.monitoring import monitoring_figure, monitoring_table
+
+        articles = QUICK.small_crawl * 2 if args.quick else FULL.small_crawl
+        log(f"[M] crawl of a {articles}-article mirror with monitoring off and on")
+        with tempfile.TemporaryDirectory(prefix="bmkz-bench-") as tmp:
+            figure = monitoring_figure(args.keep or Path(tmp), articles, log=log)
+        print(monitoring_table(figure))
+        if args.json:
+            args.json.write_text(json.dumps({"machine": machine(), "monitoring": figure}, indent=1) + "\n")
+        return 0
     if args.only == "real-pages":
         results: dict[str, Any] = {"machine": machine()}
     elif args.keep:

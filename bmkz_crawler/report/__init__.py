@@ -32,14 +32,14 @@ DEFAULT_NAME = "report-{date}.html"
 def write_report(runs: Sequence[Mapping[str, Any]], path: Path, *, days: float, now: datetime) -> Path:
     """Draw the runs of the `days` before `now` into one HTML file at `path` (written atomically)."""
     from bmkz_crawler.report.charts import draw_charts
-    from bmkz_crawler.report.history import Period, build_series, runs_in_period
+    from bmkz_crawler.report.history import Period, build_series, duration_label, runs_in_period
     from bmkz_crawler.report.page import render_page
 
     period = Period.ending(now, days)
     kept = runs_in_period(runs, period)
     charts = draw_charts(build_series(kept, period)) if kept else []
     spiders = sorted({str(run.get("spider")) for run in kept if run.get("spider")})
-    title = f"Crawl report: {', '.join(spiders) or 'bmkz_crawler'}, last {days:g} days"
+    title = f"Crawl report: {', '.join(spiders) or 'bmkz_crawler'}, last {duration_label(days * 1440)}"
     html = render_page(kept, period, charts, title=title)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -208,7 +208,7 @@ def errors_by_kind(series: Series) -> Figure:
         axes.legend(loc="upper left", frameon=False, fontsize=8, ncols=2)
     else:
         _empty_note(axes, "no error in this period")
-    axes.set_ylabel(f"errors per {series.period.bucket_hours} h")
+    axes.set_ylabel(f"errors per {series.period.bucket_label}")
     axes.set_ylim(bottom=0)
     _time_axis(axes, series)
     return figure
@@ -258,7 +258,7 @@ def durations_and_verdicts(series: Series) -> Figure:
     verdicts.stackplot(
         series.times, ok_runs, series.failed_runs, colors=(OK_COLOR, FAILED_COLOR), labels=("ok", "failed"), step="post"
     )
-    verdicts.set_ylabel(f"runs per {series.period.bucket_hours} h")
+    verdicts.set_ylabel(f"runs per {series.period.bucket_label}")
     verdicts.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
     _time_axis(verdicts, series)
     return figure

@@ -1,9 +1,9 @@
 """Run records (see `bmkz_crawler.monitoring.history.run_record`) folded into the report's series.
 
-Pure functions, no plotting: the period is cut into equal buckets (an hour for a week, a few
-hours for a month) so that a month of 15-minute runs draws as ~150 points per line, not 2,880 —
-that is what keeps the page small. A bucket with no run is a zero (or a gap for a ratio), so a
-day without runs shows as one.
+Pure functions, no plotting: the period is cut into equal buckets (an hour for a week, six hours
+for a month, minutes for a short demo) so that a month of 15-minute runs draws as ~120 points per
+line, not 2,880 — that is what keeps the page small. A bucket with no run is a zero (or a gap for
+a ratio), so a day without runs shows as one.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-# Bucket sizes tried in order: the first that cuts the period into at most MAX_BUCKETS is used.
-BUCKET_HOURS = (1, 2, 3, 6, 12, 24)
+# Bucket sizes (minutes) tried in order: the first that cuts the period into at most MAX_BUCKETS.
+BUCKET_MINUTES = (1, 5, 15, 30, 60, 120, 180, 360, 720, 1440)
 MAX_BUCKETS = 192
 # Field sources are shares drawn as stacked areas in many small panels: coarser buckets.
 MAX_SOURCE_BUCKETS = 48
@@ -29,43 +29,58 @@ def parse_time(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def bucket_hours_for(days: float, max_buckets: int = MAX_BUCKETS) -> int:
-    for hours in BUCKET_HOURS:
-        if days * 24 / hours <= max_buckets:
-            return hours
-    return BUCKET_HOURS[-1]
+def bucket_minutes_for(days: float, max_buckets: int = MAX_BUCKETS) -> int:
+    for minutes in BUCKET_MINUTES:
+        if days * 1440 / minutes <= max_buckets:
+            return minutes
+    return BUCKET_MINUTES[-1]
+
+
+def duration_label(minutes: float) -> str:
+    """`5 min`, `6 h`, `7 days`: a bucket's or a period's length in words."""
+    if minutes < 60:
+        return f"{minutes:g} min"
+    if minutes < 2 * 1440 and minutes != 1440:
+        return f"{minutes / 60:g} h"
+    return f"{minutes / 1440:g} day" + ("s" if minutes != 1440 else "")
 
 
 @dataclass(frozen=True)
 class Period:
-    """The report's window [start, end], cut into buckets of `bucket_hours` from `first`."""
+    """The report's window [start, end], cut into buckets of `bucket_minutes` from `first`."""
 
     start: datetime
     end: datetime
-    first: datetime  # start of the first bucket: a whole hour (midnight for daily buckets) <= start
-    bucket_hours: int
+    first: datetime  # start of the first bucket, a multiple of the bucket size since the epoch
+    bucket_minutes: int
 
     @classmethod
     def ending(cls, now: datetime, days: float, max_buckets: int = MAX_BUCKETS) -> Period:
         end = now.astimezone(UTC)
         start = end - timedelta(days=days)
-        hours = bucket_hours_for(days, max_buckets)
-        # Buckets aligned on whole hours (on midnight for daily ones): the same from run to run.
-        first = start.replace(minute=0, second=0, microsecond=0)
-        if hours == 24:
-            first = first.replace(hour=0)
-        first -= timedelta(hours=first.hour % hours)
-        return cls(start=start, end=end, first=first, bucket_hours=hours)
+        minutes = bucket_minutes_for(days, max_buckets)
+        # Buckets aligned on the epoch (whole hours, UTC midnights): the same from run to run.
+        step = minutes * 60
+        first = datetime.fromtimestamp(start.timestamp() // step * step, UTC)
+        return cls(start=start, end=end, first=first, bucket_minutes=minutes)
+
+    @property
+    def bucket_hours(self) -> float:
+        return self.bucket_minutes / 60
+
+    @property
+    def bucket_label(self) -> str:
+        return duration_label(self.bucket_minutes)
 
     @property
     def bucket_starts(self) -> list[datetime]:
-        step = timedelta(hours=self.bucket_hours)
+        step = timedelta(minutes=self.bucket_minutes)
         count = int((self.end - self.first) / step) + 1
         return [self.first + step * index for index in range(count)]
 
     def bucket_of(self, moment: datetime) -> int:
         """The index of the moment's bucket, clamped to the period's buckets."""
-        index = int((moment - self.first).total_seconds() // (self.bucket_hours * 3600))
+        index = int((moment - self.first).total_seconds() // (self.bucket_minutes * 60))
         return min(max(index, 0), len(self.bucket_starts) - 1)
 
     def coarser(self, max_buckets: int) -> Period:

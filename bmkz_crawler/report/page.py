@@ -67,7 +67,7 @@ def render_page(runs: Sequence[Mapping[str, Any]], period: Period, charts: Seque
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f'<p class="period">{escape(format_time(period.start))} — {escape(format_time(period.end))}'
-        f" ({period.bucket_hours} h buckets)</p>",
+        f" ({period.bucket_label} buckets)</p>",
     ]
     if not runs:
         parts.append('<p class="empty">No run recorded in this period: nothing to chart.</p></body></html>')
