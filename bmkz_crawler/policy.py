@@ -28,6 +28,7 @@ Decisions, in the order a URL meets them:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,7 +41,7 @@ from bmkz_crawler.extraction.links import Card, article_url, is_asset
 from bmkz_crawler.memory import Recent, Section, SiteMemory, Validator, parse_ages, recheck_due
 from bmkz_crawler.processors import canonicalize_url, on_site, parse_instant, same_site
 from bmkz_crawler.spiders.arguments import SOURCES, CrawlArguments
-from bmkz_crawler.state.base import ArticleState, StateStore
+from bmkz_crawler.state.base import ArticleState, StateStore, state_key
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ SINCE_SITEMAP_ENTRY_SKIPPED = "bmkz/since/sitemap_entry_skipped"
 SINCE_ARTICLE_OUT_OF_WINDOW = "bmkz/since/article_out_of_window"
 BOUNDS_PREFIX = "bmkz/bounds/"
 SITEMAP_UNCHANGED_FILE = "bmkz/incremental/post_sitemap_unchanged"
+# The gone check: archived articles no sitemap listed on a run that read every sitemap in full.
+GONE_CHECK_ASKED = "bmkz/gone_check/asked"
+GONE_CHECK_TOO_MANY = "bmkz/gone_check/too_many"
+GONE_CHECK_NOT_COMPLETE = "bmkz/gone_check/listing_incomplete"
 RECHECKS = keys.RECHECKS
 PLAN = keys.PLAN
 DEFAULT_RECHECK_AGES = tuple(timedelta(hours=h) for h in (1, 6, 24, 48))
@@ -126,6 +131,8 @@ class CrawlPolicy:
         self._sitemap_entries: set[int] = set()
         self._sitemap_files = 0
         self._listed: set[int] = set()  # card URLs listings showed (hashes): what a "new" card is
+        self._sitemap_listed: set[str] = set()  # article URLs the sitemaps list, as the archive keys them
+        self._listing_gaps = 0  # sitemaps not read in full this run (304, skipped, failed, bounded)
         self._bounds_logged: set[str] = set()
 
     @classmethod
@@ -374,6 +381,7 @@ class CrawlPolicy:
         fetched = self.site_url(url)
         if fetched is None:
             self._skip(OFFSITE, url, "a sitemap off the site")
+            self.listing_gap()
             return None
         if depth > self.bounds.sitemap_max_depth:
             self.bound_reached(
@@ -390,6 +398,7 @@ class CrawlPolicy:
         """A child sitemap older than `since` is skipped."""
         if self.args.since and lastmod and lastmod < self.args.since:
             self._skip(SINCE_SITEMAP_SKIPPED, url, "a child sitemap last modified before since")
+            self.listing_gap()
             return False
         return True
 
@@ -399,6 +408,7 @@ class CrawlPolicy:
         if key not in self._sitemap_entries:
             self._sitemap_entries.add(key)
             self.expected_total = len(self._sitemap_entries)
+            self._sitemap_listed.add(state_key(self.site_url(url) or url))
         if self.args.since and lastmod and lastmod < self.args.since:
             self._skip(SINCE_SITEMAP_ENTRY_SKIPPED, url, "last modified before since")
             return False
@@ -454,6 +464,7 @@ class CrawlPolicy:
             known[url] = stamp
             return True
         self._skip(SITEMAP_UNCHANGED_FILE, url, "its lastmod in the index has not moved")
+        self.listing_gap()
         return False
 
     def read_post_sitemap(self) -> None:
@@ -467,6 +478,44 @@ class CrawlPolicy:
     def burst(self) -> bool:
         """The feeds were all new and no post sitemap was read: archives must be walked to reach back."""
         return not self.sweeping and self._feeds_all_new and not self._post_sitemap_read
+
+    # --- deletions: the gone check -----------------------------------------------------------------
+
+    def listing_gap(self) -> None:
+        """A sitemap was not read in full this run (unchanged, 304, failed, bounded): what the
+        sitemaps list is not known whole, so no archived article can be called unlisted."""
+        self._listing_gaps += 1
+
+    def unlisted(self, archived_urls: Iterable[str], limit: int) -> list[str]:
+        """The gone check: archived articles that no sitemap listed on this run, to be asked once
+        (a 404/410 records the deletion). Only when every sitemap was read in full — a `mode=full`
+        run, or a sweep whose sitemaps all changed — and on this site and edition; none when more
+        than `limit` are unlisted (a sitemap that lists only part of the site, not deletions)."""
+        if not self._post_sitemap_read or self._listing_gaps:
+            self.stats.inc_value(GONE_CHECK_NOT_COMPLETE)
+            return []
+        candidates = []
+        for url in archived_urls:
+            fetched = self.site_url(url)
+            if fetched is None or state_key(fetched) in self._sitemap_listed:
+                continue
+            if self.args.lang != "all" and self.edition_of(fetched) not in (None, self.args.lang):
+                continue
+            candidates.append(fetched)
+        if len(candidates) > limit:
+            self.stats.inc_value(GONE_CHECK_TOO_MANY)
+            logger.warning(
+                "%d archived articles are in no sitemap this run, more than BMKZ_GONE_CHECK_MAX=%d: not asking "
+                "them (do the sitemaps list only part of the site?)",
+                len(candidates),
+                limit,
+            )
+            return []
+        if candidates:
+            logger.info("Asking %d archived articles no sitemap lists any more, to find deletions", len(candidates))
+        for url in candidates:
+            self._take(url, "archived, in no sitemap any more: gone?")
+        return candidates
 
     # --- conditional requests ---------------------------------------------------------------------------
 
@@ -500,6 +549,8 @@ class CrawlPolicy:
     def bound_reached(self, bound: str, url: str, message: str) -> None:
         """A walk's bound triggered: counted every time (`bmkz/bounds/<bound>`), logged once per crawl."""
         self._skip(BOUNDS_PREFIX + bound, url, message)
+        if bound.startswith("sitemap"):
+            self.listing_gap()
         if bound not in self._bounds_logged:
             self._bounds_logged.add(bound)
             logger.warning("%s: %s (counted as %s%s; logged once)", message, url, BOUNDS_PREFIX, bound)

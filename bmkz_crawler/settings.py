@@ -148,6 +148,9 @@ BMKZ_STATE_URI = ""
 # Every exported version, searchable (`scrapy archive`): empty = bmkz_archive.sqlite3 next to the
 # state file; `sqlite:///abs/path.db`, a plain path, `postgresql://user@host/db` (shared), or `none`.
 BMKZ_ARCHIVE_URI = ""
+# Deletions: a run that reads every sitemap in full asks archived articles none lists any more
+# (a 404/410 is recorded as gone); no more than this many (more means a partial sitemap); 0: off.
+BMKZ_GONE_CHECK_MAX = 200
 # Recent articles are fetched again to catch edits at these ages after publication (hours).
 BMKZ_RECHECK_HOURS = "1,6,24,48"
 # An incremental run reads the feeds and sitemaps it remembers (conditional requests); a sweep

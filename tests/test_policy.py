@@ -214,3 +214,31 @@ def test_validators_are_kept_only_for_sources_whose_articles_all_arrived(tmp_pat
     assert set(memory.validators) == {"https://bm.kz/feed/"}
     assert list(memory.recent) == ["https://bm.kz/fresh/"]
     made.store.close()
+
+
+def test_the_gone_check_asks_unlisted_archived_articles_only_after_a_complete_listing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bmkz_crawler.policy import GONE_CHECK_NOT_COMPLETE, GONE_CHECK_TOO_MANY
+
+    archived = ["https://bm.kz/a/", "http://bm.kz/b/?utm_source=x", "https://bm.kz/c/", "https://other.kz/d/"]
+    made = policy()
+    made.read_post_sitemap()
+    for url in ("https://bm.kz/a/", "http://bm.kz/new/"):
+        made.sitemap_entry(url, None)
+    assert made.unlisted(archived, limit=5) == ["https://bm.kz/b/?utm_source=x", "https://bm.kz/c/"]
+    with caplog.at_level(logging.WARNING):
+        assert made.unlisted(archived, limit=1) == []  # more than the limit: a partial sitemap, not deletions
+    assert stat(made, GONE_CHECK_TOO_MANY) == 1 and "BMKZ_GONE_CHECK_MAX=1" in caplog.text
+    made.listing_gap()  # one sitemap answered 304 (or failed, or was skipped): its entries are unknown
+    assert made.unlisted(archived, limit=5) == [] and stat(made, GONE_CHECK_NOT_COMPLETE) == 1
+    never_read = policy()
+    assert never_read.unlisted(archived, limit=5) == []  # no sitemap read at all
+    unchanged = policy()
+    unchanged.read_post_sitemap()
+    unchanged.sweeping = False
+    unchanged.memory.discovery.post_sitemaps["https://bm.kz/post-sitemap.xml"] = "2025-01-01T00:00:00+00:00"
+    assert not unchanged.post_sitemap_changed(
+        "https://bm.kz/post-sitemap.xml", datetime(2025, 1, 1, tzinfo=UTC)
+    )  # a planned run skips an unchanged post sitemap: a gap
+    assert unchanged.unlisted(archived, limit=5) == []

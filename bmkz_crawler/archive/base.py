@@ -177,6 +177,10 @@ class ArchiveStore(Protocol):
         unless it is already known gone. False when no archived article has this URL."""
         ...
 
+    def live_urls(self) -> list[str]:
+        """The latest URL of every archived article not known gone (for the crawl's gone check)."""
+        ...
+
     def search(self, query: SearchQuery) -> list[SearchHit]:
         """Articles matching every word of `query.text` (`word*` a prefix, `"a b"` a phrase;
         `ё` = `е`, any case), best first, one hit per article. Never raises on user syntax."""

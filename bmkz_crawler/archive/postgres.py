@@ -281,6 +281,10 @@ class PostgresArchive:
 
     # --- reads ----------------------------------------------------------------------------------
 
+    def live_urls(self) -> list[str]:
+        rows = self.connection.execute("SELECT url FROM bmkz_archive_articles WHERE gone_at IS NULL")
+        return [row["url"] for row in rows]
+
     def search(self, query: SearchQuery) -> list[SearchHit]:
         expression = tsquery(query.text)
         # One GIN scan per configuration: Russian versions against the stemmed query, the others

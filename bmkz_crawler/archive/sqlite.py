@@ -244,6 +244,9 @@ class SQLiteArchive:
 
     # --- reads ----------------------------------------------------------------------------------
 
+    def live_urls(self) -> list[str]:
+        return [row[0] for row in self.connection.execute("SELECT url FROM articles WHERE gone_at IS NULL")]
+
     def search(self, query: SearchQuery) -> list[SearchHit]:
         match = fts_query(query.text)
         filters, parameters = ["1"], [match]

@@ -29,7 +29,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from bmkz_crawler import stats_keys as keys
-from bmkz_crawler.archive import archive_gone
+from bmkz_crawler.archive import archive_enabled, archive_failed, archive_for, archive_gone
 from bmkz_crawler.compat import robots_sitemaps as robots_sitemaps_of
 from bmkz_crawler.conditional import CONDITIONAL, conditional_meta
 from bmkz_crawler.extraction import ArticleExtractor
@@ -37,7 +37,7 @@ from bmkz_crawler.extraction.article import PROFILES
 from bmkz_crawler.extraction.links import Card, PageLinks, feed_cards, robots_sitemaps, sitemap_entries
 from bmkz_crawler.items import Article
 from bmkz_crawler.middlewares import OffsiteRequest
-from bmkz_crawler.policy import CrawlPolicy
+from bmkz_crawler.policy import GONE_CHECK_ASKED, CrawlPolicy
 from bmkz_crawler.politeness import RequestCapReached
 from bmkz_crawler.processors import canonicalize_url, parse_instant
 from bmkz_crawler.spiders.arguments import CrawlArguments
@@ -79,6 +79,7 @@ class NewsSpider(Spider):
         self._rediscover = False  # a remembered feed or sitemap failed in a planned run
         self._robots_from_middleware = False  # robots.txt's Sitemap lines come from Scrapy's own fetch
         self._burst_walked = False
+        self._gone_checked = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -179,11 +180,33 @@ class NewsSpider(Spider):
                 Request(url, callback=self.parse_listing, priority=LISTING_PRIORITY, errback=self.on_error)
                 for url in policy.memory.discovery.sections
             ]
+        elif not self._gone_checked:
+            self._gone_checked = True
+            scheduled = self._gone_check_requests()
         self._rediscover = False
         if scheduled:
             for request in scheduled:
                 engine.crawl(request)
             raise DontCloseSpider
+
+    def _gone_check_requests(self) -> list[Request]:
+        """Archived articles that no sitemap listed on a run that read them all: asked once, so a
+        404/410 records the deletion (on_error). Off in Redis mode, where each worker reads only
+        part of the sitemaps, and with BMKZ_GONE_CHECK_MAX=0."""
+        settings = self.crawler.settings
+        limit = settings.getint("BMKZ_GONE_CHECK_MAX")
+        if limit <= 0 or settings.get("BMKZ_REDIS_URL") or not archive_enabled(self.crawler):
+            return []
+        try:
+            store = archive_for(self.crawler)
+            archived = store.live_urls() if store is not None else []
+        except Exception as error:  # any store, any cause: the crawl goes on
+            archive_failed(self.crawler, "listing archived articles for the gone check", error)
+            return []
+        requests = [self.article_request(url) for url in self.policy.unlisted(archived, limit)]
+        asked = [request for request in requests if request is not None]
+        self.stats.inc_value(GONE_CHECK_ASKED, len(asked))
+        return asked
 
     def _robots_request(self, home: str) -> Request:
         root = urljoin(home, "/robots.txt")
@@ -320,10 +343,12 @@ class NewsSpider(Spider):
 
     def parse_sitemap(self, response: Response, depth: int = 0) -> Iterator[Request]:
         if response.status == 304:
+            self.policy.listing_gap()  # its entries are not read this run
             return  # unchanged since the last run that stored its feeds (bmkz/conditional/not_modified)
         try:
             entries = list(sitemap_entries(response, on_doctype=self._sitemap_doctype))
         except Exception:  # a broken sitemap must not stop the crawl
+            self.policy.listing_gap()
             self.stats.inc_value("bmkz/errors/sitemap_unparseable")
             logger.warning("Sitemap could not be parsed: %s", response.url)
             return
@@ -460,6 +485,8 @@ class NewsSpider(Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        if request.callback == self.parse_sitemap:
+            self.policy.listing_gap()
         gone = failure.check(HttpError) and failure.value.response.status in (404, 410)
         if not gone:
             # Its feed or sitemap must be read in full next time, not answered by a 304.
