@@ -86,7 +86,7 @@ def test_filters_snippets_and_one_hit_per_article(searchable: PostgresArchive) -
     assert titles(searchable, "лизинг*", section="Бизнес") == ["Рынок лизинга растёт"]
     assert len(titles(searchable, "лизинг*", limit=1)) == 1
     [hit] = searchable.search(SearchQuery("елок астане"))
-    assert hit.snippet == "Лизинг [ёлок] в [Астане] (обновлено)"  # the newest version, in its own text
+    assert hit.snippet.startswith("Лизинг [ёлок] в [Астане]")  # its best-ranked version, in its own text
     [hit] = searchable.search(SearchQuery("площади"))
     assert "[площади]" in hit.snippet and "Ёлка" in hit.snippet
 

@@ -10,7 +10,7 @@ with a `search` tsvector column and its GIN index.
 Full-text search takes the article's edition into account: Russian text is indexed and queried
 with the `russian` configuration (Snowball stemming: `лизинга` finds `лизинг`), Kazakh text —
 which PostgreSQL has no stemmer for — with `simple` (lower-cased words, so every Kazakh letter
-is searchable in any case). Title weighs A, description and tags B, body C; `ё` is folded to
+is searchable in any case). Title weighs A, description B, body C, tags D; `ё` is folded to
 `е` in the index and the query alike. Snippets come from `ts_headline` over the folded text,
 shown in the original one.
 
@@ -35,7 +35,6 @@ from bmkz_crawler.archive.base import (
     ELLIPSIS,
     MARK_END,
     MARK_START,
-    SEARCH_FIELDS,
     AmbiguousArticle,
     ArchiveStats,
     GoneArticle,
@@ -92,8 +91,8 @@ CREATE INDEX IF NOT EXISTS bmkz_archive_versions_search ON bmkz_archive_versions
 # The text search configuration of an edition: stemming where PostgreSQL has a stemmer.
 CONFIGURATIONS = {"ru": "russian"}
 DEFAULT_CONFIGURATION = "simple"
-# ts_rank_cd's weights of D, C, B, A: body (C) 1, description and tags (B) 4, title (A) 10.
-RANK_WEIGHTS = "{0.1, 0.1, 0.4, 1.0}"
+# ts_rank_cd's weights of D, C, B, A: tags (D) 4, body (C) 1, description (B) 4, title (A) 10.
+RANK_WEIGHTS = "{0.4, 0.1, 0.4, 1.0}"
 HEADLINE_OPTIONS = "StartSel=\x02, StopSel=\x03, MaxWords=24, MinWords=10, MaxFragments=1, FragmentDelimiter=\x01"
 _SNIP_START, _SNIP_END, _SNIP_CUT = "\x02", "\x03", "\x01"
 _VERSION_SELECT = "SELECT * FROM bmkz_archive_versions"
@@ -208,12 +207,7 @@ class PostgresArchive:
         values: dict[str, Any] = {name: fields.get(name) for name in ARTICLE_FIELDS}
         for name in LIST_FIELDS:
             values[name] = Jsonb(list(values[name] or []))
-        weighted = {
-            "title": "A",
-            "description": "B",
-            "tags": "B",
-            "body": "C",
-        }
+        weighted = {"title": "A", "description": "B", "body": "C", "tags": "D"}
         search = " || ".join(
             f"setweight(to_tsvector(%(config)s::regconfig, %(search_{name})s), '{weight}')"
             for name, weight in weighted.items()
@@ -303,6 +297,9 @@ class PostgresArchive:
             filters.append("v.published_utc <= %(until)s")
             parameters["until"] = _utc(query.until)
         russian = " OR ".join(f"v.language = '{code}'" for code, name in CONFIGURATIONS.items() if name == "russian")
+        parameters["options"] = HEADLINE_OPTIONS
+        # One round trip: the best version of each matching article, ranked, with a headline of
+        # the first field (title, description, body, tags: weights A, B, C, D) the query matches.
         rows = self.connection.execute(
             f"""
             WITH q AS (
@@ -317,44 +314,30 @@ class PostgresArchive:
             ), best AS (
                 SELECT DISTINCT ON (article_id) id, rank FROM matched
                 ORDER BY article_id, rank DESC, crawled_at DESC, id DESC
+            ), top AS (
+                SELECT id, rank FROM best ORDER BY rank DESC, id LIMIT %(limit)s
             )
-            SELECT id, rank FROM best ORDER BY rank DESC, id LIMIT %(limit)s
+            SELECT v.*, top.rank, h.original,
+                   ts_headline(h.config, translate(h.original, 'ёЁ', 'еЕ'), h.query, %(options)s) AS headline
+            FROM top JOIN bmkz_archive_versions AS v ON v.id = top.id CROSS JOIN q
+            LEFT JOIN LATERAL (
+                SELECT field.original, c.config, c.query
+                FROM (SELECT CASE WHEN {russian} THEN 'russian'::regconfig ELSE 'simple'::regconfig END AS config,
+                             CASE WHEN {russian} THEN q.russian ELSE q.simple END AS query) AS c,
+                     (VALUES (1, 'a', v.title), (2, 'b', v.description), (3, 'c', v.body),
+                             (4, 'd', (SELECT string_agg(tag, ' | ') FROM jsonb_array_elements_text(v.tags) AS tag)))
+                         AS field (n, weight, original)
+                WHERE field.original IS NOT NULL AND ts_filter(v.search, ARRAY[field.weight]::"char"[]) @@ c.query
+                ORDER BY field.n LIMIT 1
+            ) AS h ON true
+            ORDER BY top.rank DESC, top.id
             """,
             parameters,
         ).fetchall()
-        hits = []
-        for row in rows:
-            version = self._version(int(row["id"]))
-            hits.append(SearchHit(version, -float(row["rank"]), self._snippet(expression, version)))
-        return hits
-
-    def _snippet(self, expression: str, version: Version) -> str:
-        """ts_headline of the first field that matches (title, description, body, tags), in the
-        original text; `…` where the fragment does not reach the field's start or end."""
-        config = configuration(version["language"])
-        for name in SEARCH_FIELDS:
-            original = " | ".join(version[name]) if isinstance(version[name], list) else str(version[name] or "")
-            if not original:
-                continue
-            row = self.connection.execute(
-                "SELECT to_tsvector(%(config)s::regconfig, %(text)s) @@ to_tsquery(%(config)s::regconfig, %(query)s) "
-                "AS found, ts_headline(%(config)s::regconfig, %(text)s, to_tsquery(%(config)s::regconfig, %(query)s), "
-                "%(options)s) AS headline",
-                {"config": config, "text": fold_yo(original), "query": expression, "options": HEADLINE_OPTIONS},
-            ).fetchone()
-            if not row["found"]:
-                continue
-            marked = str(row["headline"])
-            snippet = in_original_text(marked, _SNIP_START + _SNIP_END + _SNIP_CUT, [original]) or marked
-            plain = "".join(char for char in snippet if char not in (_SNIP_START, _SNIP_END, _SNIP_CUT))
-            start = fold_yo(original).find(fold_yo(plain))
-            if start >= 0:  # ts_headline drops punctuation at the fragment's ends: keep it, or mark the cut
-                before, after = original[:start], original[start + len(plain) :]
-                snippet = (ELLIPSIS if _WORD.search(before) else before) + snippet
-                snippet += ELLIPSIS if _WORD.search(after) else after
-            snippet = snippet.replace(_SNIP_START, MARK_START).replace(_SNIP_END, MARK_END)
-            return " ".join(snippet.replace(_SNIP_CUT, ELLIPSIS).split())
-        return ""
+        return [
+            SearchHit(self._from_row(row), -float(row["rank"]), _snippet(row["headline"], row["original"]))
+            for row in rows
+        ]
 
     def history(self, url_or_post_id: str, language: str | None = None) -> list[Version]:
         key = url_or_post_id.strip()
@@ -446,6 +429,22 @@ class PostgresArchive:
             value = fields[name]
             fields[name] = json.loads(value) if isinstance(value, str) else list(value or [])
         return Version(int(row["article_id"]), int(row["id"]), row["exported_at"], fields)
+
+
+def _snippet(headline: str | None, original: str | None) -> str:
+    """ts_headline's fragment (of the `ё`-folded text) shown in the original text; `…` where it
+    does not reach the field's start or end (the punctuation ts_headline drops there is kept)."""
+    if not headline or not original:
+        return ""
+    snippet = in_original_text(headline, _SNIP_START + _SNIP_END + _SNIP_CUT, [original]) or headline
+    plain = "".join(char for char in snippet if char not in (_SNIP_START, _SNIP_END, _SNIP_CUT))
+    start = fold_yo(original).find(fold_yo(plain))
+    if start >= 0:
+        before, after = original[:start], original[start + len(plain) :]
+        snippet = (ELLIPSIS if _WORD.search(before) else before) + snippet
+        snippet += ELLIPSIS if _WORD.search(after) else after
+    snippet = snippet.replace(_SNIP_START, MARK_START).replace(_SNIP_END, MARK_END)
+    return " ".join(snippet.replace(_SNIP_CUT, ELLIPSIS).split())
 
 
 def _iso(moment: datetime | None) -> str | None:
