@@ -282,10 +282,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("all", "real-pages", "monitoring"),
+        choices=("all", "real-pages", "monitoring", "archive"),
         default="all",
         help="`real-pages`: only the real-pages part (needs --real-pages; starts no mirror);"
-        " `monitoring`: only the crawl with monitoring off and on (bmkz_crawler.bench.monitoring)",
+        " `monitoring`: only the crawl with monitoring off and on (bmkz_crawler.bench.monitoring);"
+        " `archive`: only the crawl with the archive off and on and search (bmkz_crawler.bench.archive)",
+    )
+    parser.add_argument(
+        "--archive-postgres",
+        metavar="URL",
+        help="PostgreSQL database for the archive's search figure (default: start a throw-away one)",
     )
     args = parser.parse_args(argv)
     if args.only == "real-pages" and args.real_pages is None:
@@ -308,6 +314,18 @@ def main(argv: list[str] | None = None) -> int:
         print(monitoring_table(figure))
         if args.json:
             args.json.write_text(json.dumps({"machine": machine(), "monitoring": figure}, indent=1) + "\n")
+        return 0
+    if args.only == "archive":
+        from bmkz_crawler.bench.archive import archive_figure, archive_table
+
+        crawl_articles = QUICK.small_crawl * 2 if args.quick else FULL.small_crawl
+        search_articles = 2_500 if args.quick else 25_000  # x4 versions
+        with tempfile.TemporaryDirectory(prefix="bmkz-bench-") as tmp:
+            workdir = args.keep or Path(tmp)
+            figure = archive_figure(workdir, crawl_articles, search_articles, args.archive_postgres, log=log)
+        print(archive_table(figure))
+        if args.json:
+            args.json.write_text(json.dumps({"machine": machine(), "archive": figure}, indent=1) + "\n")
         return 0
     if args.only == "real-pages":
         results: dict[str, Any] = {"machine": machine()}
