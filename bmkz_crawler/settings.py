@@ -7,7 +7,6 @@ everything a user may want to change is documented in the README's "Settings" se
 from __future__ import annotations
 
 from bmkz_crawler.items import ARTICLE_FIELDS
-from bmkz_crawler.monitoring.schema import ARTICLE_SCHEMA_PATH
 
 BOT_NAME = "bmkz_crawler"
 SPIDER_MODULES = ["bmkz_crawler.spiders"]
@@ -165,7 +164,8 @@ BMKZ_MAX_ERROR_RATE = 0.1
 # Off only for a benchmark baseline: no schema validation, monitors, verdict, history or alerts.
 SPIDERMON_ENABLED = True
 SPIDERMON_ENGINE_STOP_MONITORS = ["bmkz_crawler.monitoring.monitors.RunMonitorSuite"]
-SPIDERMON_VALIDATION_SCHEMAS = [str(ARTICLE_SCHEMA_PATH)]
+# The Article contract as a JSON Schema (monitoring/article.schema.json, loaded as package data).
+SPIDERMON_VALIDATION_SCHEMAS = ["bmkz_crawler.monitoring.schema.ARTICLE_SCHEMA"]
 # Never True: it adds a `_validation` field, which an Article dataclass does not have.
 SPIDERMON_VALIDATION_ADD_ERRORS_TO_ITEMS = False
 # Per-field coverage of exported articles (spidermon_item_scraped_count/Article/<field>); a None

@@ -10,17 +10,19 @@ are never changed (SPIDERMON_VALIDATION_ADD_ERRORS_TO_ITEMS would add a field to
 from __future__ import annotations
 
 import json
-from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
-ARTICLE_SCHEMA_PATH = Path(__file__).with_name("article.schema.json")
+# Read as package data, so that it is found in a scrapyd egg too (a zip, where no path opens).
+ARTICLE_SCHEMA: dict[str, Any] = json.loads(
+    resources.files(__package__).joinpath("article.schema.json").read_text(encoding="utf-8")
+)
+# What SPIDERMON_VALIDATION_SCHEMAS names: spidermon loads a dotted path to a dict as the schema.
+ARTICLE_SCHEMA_OBJECT = f"{__name__}.ARTICLE_SCHEMA"
 
 
-@cache
 def article_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(ARTICLE_SCHEMA_PATH.read_text(encoding="utf-8"))
-    return schema
+    return ARTICLE_SCHEMA
 
 
 def schema_required_fields() -> tuple[str, ...]:
