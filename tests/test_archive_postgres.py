@@ -134,3 +134,28 @@ def test_scrapy_archive_commands_on_postgresql(postgres_database: str, tmp_path:
     assert "[Лизинг] ёлок в Астане" in found.stdout
     stats = scrapy_archive(postgres_database, "stats")  # type: ignore[arg-type]
     assert stats.returncode == 0 and "5" in stats.stdout
+
+
+PRUNE_SQL = (
+    "DELETE FROM bmkz_archive_versions WHERE exported_at < '2025-01-01' AND id NOT IN (SELECT "
+    "id FROM (SELECT id, row_number() OVER (PARTITION BY article_id ORDER BY crawled_at DESC, id DESC) "
+    "AS n FROM bmkz_archive_versions) AS ranked WHERE n = 1)"
+)  # docs/operating.md, "The archive in PostgreSQL", followed there by VACUUM ANALYZE
+
+
+def test_the_prune_sql_of_the_docs_keeps_each_latest_version(postgres_database: str) -> None:
+    store = PostgresArchive(postgres_database)
+    store.open()
+    try:
+        store.add_versions([item(1, body="Первый вариант.")], "2024-01-01T00:00:00+00:00")
+        store.add_versions([item(1, body="Второй вариант.", crawled_at="2025-11-08T00:00:00+00:00")], T0)
+        store.add_versions([item(2, body="Единственный вариант.")], "2024-01-01T00:00:00+00:00")
+        docs = (Path(__file__).parents[1] / "docs" / "operating.md").read_text(encoding="utf-8")
+        assert " ".join(PRUNE_SQL.split()) in " ".join(docs.split())
+        store.connection.execute(PRUNE_SQL)
+        store.connection.execute("VACUUM ANALYZE bmkz_archive_versions")
+        assert [v["body"] for v in store.history("1")] == ["Второй вариант."]
+        assert [v["body"] for v in store.history("2")] == ["Единственный вариант."]
+        assert titles(store, "первый") == [] and len(titles(store, "вариант")) == 2
+    finally:
+        store.close()

@@ -15,6 +15,8 @@ import redis
 from scrapy.settings import Settings
 from scrapy_redis.connection import get_redis
 
+from bmkz_crawler import stats_keys as keys
+from bmkz_crawler.archive import open_archive
 from bmkz_crawler.mirror.testing import MirrorHandle, running_mirror
 from bmkz_crawler.redis_mode import CLAIM_PIPELINE, RedisMode
 from bmkz_crawler.redis_mode.frontier import SharedFrontier
@@ -90,9 +92,12 @@ def test_dead_workers_leases_and_claims_go_back(redis_server: str) -> None:
     assert crawl_keys(redis_server, prefix.split(":")[0]) == []
 
 
-def test_two_processes_split_one_crawl_each_article_once(redis_server: str, tmp_path: Path) -> None:
+def test_two_processes_split_one_crawl_each_article_once(
+    redis_server: str, postgres_database: str, tmp_path: Path
+) -> None:
     prefix = f"two-{uuid.uuid4().hex[:8]}"
-    settings = redis_settings(redis_server, prefix)
+    # Both processes archive into one shared PostgreSQL archive, as docs/operating.md advises.
+    settings = redis_settings(redis_server, prefix, BMKZ_ARCHIVE_URI=postgres_database)
     with running_mirror(tmp_path / "mirror", articles=300, seed=3) as mirror:
         truth = {t["url"] for t in mirror.truth()}
         processes = [start_crawl(mirror.base_url, tmp_path / name, settings=settings) for name in ("a", "b")]
@@ -110,6 +115,14 @@ def test_two_processes_split_one_crawl_each_article_once(redis_server: str, tmp_
         fetched_twice = {path: n for path, n in article_fetches(mirror).items() if n > 1}
         assert fetched_twice == {}
         assert crawl_keys(redis_server, prefix) == [], "the last process out deletes the shared crawl"
+        archive = open_archive(postgres_database)
+        assert archive is not None
+        try:
+            stats = archive.stats()
+        finally:
+            archive.close()
+        assert (stats.articles, stats.versions) == (len(truth), len(truth))  # every article, once, both writers
+        assert sum(result.stat(keys.ARCHIVED) for result in results) == len(truth)
 
         # A later run on the same shared state (cron) starts afresh, exports nothing and ends.
         again = run_crawl(mirror.base_url, tmp_path / "c", settings=settings, timeout=60)
