@@ -17,6 +17,7 @@ from scrapy.settings import Settings
 
 from bmkz_crawler import settings as project_settings
 from bmkz_crawler.config import SettingsError, check_settings
+from bmkz_crawler.mirror.testing import MirrorHandle
 from bmkz_crawler.report import prune_reports, report_after_run, report_path, write_report
 from bmkz_crawler.report.charts import CHARTS, GENERIC_SOURCE_COLORS, MISSING_COLOR, _source_colors
 from bmkz_crawler.report.history import Period, build_series
@@ -254,3 +255,25 @@ def test_scrapy_report_writes_the_default_path_and_prints_it(tmp_path: Path) -> 
 def test_scrapy_report_refuses_bad_arguments_in_one_line(tmp_path: Path, args: list[str], message: str) -> None:
     done = _scrapy_report(tmp_path, *args)
     assert done.returncode == 2 and done.stderr.strip() == message
+
+
+def test_a_cron_run_of_the_mirror_writes_its_report(mirror300: MirrorHandle, tmp_path: Path) -> None:
+    from tests.crawl import run_crawl
+
+    reports = tmp_path / "reports"
+    result = run_crawl(
+        mirror300.base_url,
+        tmp_path,
+        command="cron",
+        output=None,
+        args={"max_articles": "30"},
+        settings={"BMKZ_REPORT": f"{reports}/"},
+    )
+    assert result.returncode == 0, result.log[-2000:]
+    written = reports / f"report-{datetime.now(UTC):%Y-%m-%d}.html"
+    assert f"report          {written}" in result.log
+    html = written.read_text(encoding="utf-8")
+    assert '<div class="card">runs<b class="">1</b></div>' in html and '<b class="ok">OK</b>' in html
+    assert html.count("<svg") == len(CHARTS)
+    sections = chart_svg(html, "sections")
+    assert any(label in sections for label in ("Новости", "Экономика", "Политика", "Жаңалықтар"))
