@@ -115,7 +115,7 @@ def articles_by_edition(series: Series) -> Figure:
         axes.legend(title="edition", loc="upper left", frameon=False)
     else:
         _empty_note(axes, "no article exported in this period")
-    axes.set_ylabel("articles per hour")
+    axes.set_ylabel(f"articles per {series.period.rate_label}")
     axes.set_ylim(bottom=0)
     _time_axis(axes, series)
     return figure

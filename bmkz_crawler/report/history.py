@@ -69,6 +69,11 @@ class Period:
         return self.bucket_minutes / 60
 
     @property
+    def rate_label(self) -> str:
+        """What a rate of this period is per: an hour, or the bucket when it is shorter."""
+        return "hour" if self.bucket_minutes >= 60 else self.bucket_label
+
+    @property
     def bucket_label(self) -> str:
         return duration_label(self.bucket_minutes)
 
@@ -96,7 +101,7 @@ class Series:
     times: list[datetime]
     runs: list[int]
     failed_runs: list[int]
-    articles_per_hour: dict[str, list[float]]  # edition -> exported articles per hour
+    articles_per_hour: dict[str, list[float]]  # edition -> exported articles per hour (per bucket if shorter)
     errors: dict[str, list[int]]  # error kind -> errors in the bucket
     requests_per_run: list[float | None]
     requests_per_new_article: list[float | None]
@@ -175,8 +180,9 @@ def build_series(runs: Sequence[Mapping[str, Any]], period: Period) -> Series:
         if not ok:
             series.failed_times.append(started)
             series.failed_durations.append(duration)
+    per_hour = max(period.bucket_hours, 1.0)  # a minute bucket's count is not scaled up to an hour
     series.articles_per_hour = {
-        edition: [count / period.bucket_hours for count in counts] for edition, counts in sorted(articles.items())
+        edition: [count / per_hour for count in counts] for edition, counts in sorted(articles.items())
     }
     series.requests_per_run = [_ratio(r, n) for r, n in zip(requests, runs_per_bucket, strict=True)]
     series.requests_per_new_article = [_ratio(r, n) for r, n in zip(requests, new, strict=True)]
