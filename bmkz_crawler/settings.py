@@ -110,8 +110,8 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.LifoMemoryQueue"
 ITEM_PIPELINES = {
     "bmkz_crawler.pipelines.CleanPipeline": 100,
     "bmkz_crawler.pipelines.ValidatePipeline": 200,
-    # The Article JSON Schema on every cleaned item, errors counted per field (spidermon).
-    "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 250,
+    # The Article JSON Schema on every cleaned item, errors counted per field (spidermon's validator).
+    "bmkz_crawler.monitoring.schema.ArticleSchemaPipeline": 250,
     "bmkz_crawler.pipelines.DedupePipeline": 300,
     "bmkz_crawler.pipelines.ExportMarkerPipeline": 900,
 }
@@ -164,14 +164,6 @@ BMKZ_MAX_ERROR_RATE = 0.1
 # Off only for a benchmark baseline: no schema validation, monitors, verdict, history or alerts.
 SPIDERMON_ENABLED = True
 SPIDERMON_ENGINE_STOP_MONITORS = ["bmkz_crawler.monitoring.monitors.RunMonitorSuite"]
-# The Article contract as a JSON Schema (monitoring/article.schema.json, loaded as package data).
-SPIDERMON_VALIDATION_SCHEMAS = ["bmkz_crawler.monitoring.schema.ARTICLE_SCHEMA"]
-# Never True: it adds a `_validation` field, which an Article dataclass does not have.
-SPIDERMON_VALIDATION_ADD_ERRORS_TO_ITEMS = False
-# Per-field coverage of exported articles (spidermon_item_scraped_count/Article/<field>); a None
-# or empty value does not count as covered.
-SPIDERMON_ADD_FIELD_COVERAGE = True
-SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True
 # "New articles" fails when no run has exported a new article for this many hours (0: off).
 BMKZ_MONITOR_NO_NEW_HOURS = 6.0
 # "Editions"/"Sections" fail on a sweep when one exported nothing since the previous sweep although

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bmkz_crawler.items import ARTICLE_FIELDS
 from bmkz_crawler.mirror.testing import running_mirror
 from bmkz_crawler.monitoring.history import run_record
 from bmkz_crawler.monitoring.monitors import (
@@ -68,15 +69,14 @@ def test_schema_errors_are_reported_per_field() -> None:
 
 
 def test_field_coverage_requires_every_required_field_and_the_optional_thresholds() -> None:
-    full = {f"spidermon_item_scraped_count/Article/{name}": 40 for name in json.loads(
-        Path("bmkz_crawler/monitoring/article.schema.json").read_text(encoding="utf-8"))["properties"]}  # fmt: skip
-    assert check_field_coverage(context(**{"spidermon_item_scraped_count/Article": 40, **full})) is None
-    thin = {**full, "spidermon_item_scraped_count/Article/title": 39, "spidermon_item_scraped_count/Article/tags": 2}
-    assert check_field_coverage(context(**{"spidermon_item_scraped_count/Article": 40, **thin})) == (
+    full = {f"bmkz/coverage/{name}": 40 for name in ARTICLE_FIELDS}
+    assert check_field_coverage(context(**{"bmkz/coverage/articles": 40, **full})) is None
+    thin = {**full, "bmkz/coverage/title": 39, "bmkz/coverage/tags": 2}
+    assert check_field_coverage(context(**{"bmkz/coverage/articles": 40, **thin})) == (
         "of 40 articles: title 98% (required), tags 5% (expected 30%)"
     )
-    few = {**full, "spidermon_item_scraped_count/Article/tags": 0}  # optional fields judged from 30 articles on
-    assert check_field_coverage(context(**{"spidermon_item_scraped_count/Article": 5, **few})) is None
+    few = {**full, "bmkz/coverage/tags": 0}  # optional fields are judged from 30 articles on
+    assert check_field_coverage(context(**{"bmkz/coverage/articles": 5, **few})) is None
 
 
 def test_markup_drift_reuses_the_generic_layer_share() -> None:

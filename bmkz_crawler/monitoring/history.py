@@ -2,13 +2,15 @@
 
 `run_record` turns a run's Scrapy stats and its verdict into the record that the cross-run
 monitors, the alerts and `scrapy report` read back with `StateStore.runs()`; `RunCounts`
-counts the exported articles per edition and section that the record holds.
+counts the exported articles per edition and section that the record holds, and the fields
+they have (the field coverage monitor's figures).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -19,7 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
 from bmkz_crawler import stats_keys as keys
-from bmkz_crawler.items import ARTICLE_FIELDS
+from bmkz_crawler.items import ARTICLE_FIELDS, Article
 from bmkz_crawler.state import StateStore, open_state_store
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,10 @@ logger = logging.getLogger(__name__)
 EXPORTED_EDITION = "bmkz/exported/edition/"
 EXPORTED_SECTION = "bmkz/exported/section/"
 NO_SECTION = "(none)"
+# Field coverage of exported articles: how many were exported, and how many had each field
+# (None, "" and [] do not count).
+COVERAGE_ARTICLES = "bmkz/coverage/articles"
+COVERAGE = "bmkz/coverage/"
 HISTORY_WRITE_ERRORS = "bmkz/history/write_errors"
 # Spidermon's per-field validation errors: spidermon/validation/fields/errors/<message>/<field>.
 VALIDATION_ERRORS = "spidermon/validation/fields/errors/"
@@ -143,20 +149,39 @@ def record_run(crawler: Crawler, record: Mapping[str, Any]) -> bool:
 
 
 class RunCounts:
-    """Counts each exported article under its edition and section, for the run record and the
-    monitors that notice an edition or a section going silent."""
+    """Counts each exported article under its edition and section (for the run record and the
+    monitors that notice one going silent) and each field it has (field coverage).
+
+    Counted in plain counters and written to the stats once, when the spider closes: a stats
+    call per field and item was a third of monitoring's cost on a 2,500-article crawl.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         assert crawler.stats is not None
         self.stats = crawler.stats
+        self.counts: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         extension = cls(crawler)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def item_scraped(self, item: Any) -> None:
-        adapter = ItemAdapter(item)
-        self.stats.inc_value(EXPORTED_EDITION + str(adapter.get("language") or NO_SECTION))
-        self.stats.inc_value(EXPORTED_SECTION + str(adapter.get("category") or NO_SECTION))
+        values: Mapping[str, Any] = (
+            {name: getattr(item, name) for name in ARTICLE_FIELDS} if isinstance(item, Article) else ItemAdapter(item)
+        )
+        counts = self.counts
+        counts[COVERAGE_ARTICLES] += 1
+        for name in ARTICLE_FIELDS:
+            value = values.get(name)
+            if value is not None and value != "" and value != []:
+                counts[COVERAGE + name] += 1
+        counts[EXPORTED_EDITION + str(values.get("language") or NO_SECTION)] += 1
+        counts[EXPORTED_SECTION + str(values.get("category") or NO_SECTION)] += 1
+
+    def spider_closed(self) -> None:
+        for key, count in self.counts.items():
+            self.stats.inc_value(key, count)
+        self.counts.clear()

@@ -26,7 +26,17 @@ from spidermon.settings import MONITOR
 from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.extensions import markup_drift
 from bmkz_crawler.monitoring import RunVerdict, set_run_verdict
-from bmkz_crawler.monitoring.history import counts, record_run, run_errors, run_record, validation_errors
+from bmkz_crawler.monitoring.history import (
+    COVERAGE,
+    COVERAGE_ARTICLES,
+    EXPORTED_EDITION,
+    EXPORTED_SECTION,
+    counts,
+    record_run,
+    run_errors,
+    run_record,
+    validation_errors,
+)
 from bmkz_crawler.monitoring.schema import schema_required_fields
 from bmkz_crawler.processors import parse_instant
 
@@ -69,8 +79,6 @@ OPTIONAL_FIELD_COVERAGE: dict[str, float] = {
 }
 # Optional-field thresholds are judged only on runs that exported at least this many articles.
 COVERAGE_MIN_ARTICLES = 30
-# spidermon's field coverage counts (SPIDERMON_ADD_FIELD_COVERAGE), per exported Article.
-ITEMS_COUNTED = "spidermon_item_scraped_count/Article"
 # A section's or edition's exported-article rate is measured over this much history.
 SILENCE_WINDOW = timedelta(days=7)
 
@@ -180,17 +188,17 @@ def check_article_schema(context: MonitorContext) -> str | None:
 
 
 def check_field_coverage(context: MonitorContext) -> str | None:
-    exported = context.value(ITEMS_COUNTED)
+    exported = context.value(COVERAGE_ARTICLES)
     if not exported:
         return None
     short = []
     for name in schema_required_fields():
-        share = context.value(f"{ITEMS_COUNTED}/{name}") / exported
+        share = context.value(COVERAGE + name) / exported
         if share < 1:
             short.append(f"{name} {share:.0%} (required)")
     if exported >= COVERAGE_MIN_ARTICLES:
         for name, threshold in OPTIONAL_FIELD_COVERAGE.items():
-            share = context.value(f"{ITEMS_COUNTED}/{name}") / exported
+            share = context.value(COVERAGE + name) / exported
             if share < threshold:
                 short.append(f"{name} {share:.0%} (expected {threshold:.0%})")
     return f"of {exported} articles: {', '.join(short)}" if short else None
@@ -263,12 +271,12 @@ def silent_groups(context: MonitorContext, kind: str, current: Mapping[str, int]
 
 
 def check_editions(context: MonitorContext) -> str | None:
-    silent = silent_groups(context, "articles", counts(context.stats, "bmkz/exported/edition/"))
+    silent = silent_groups(context, "articles", counts(context.stats, EXPORTED_EDITION))
     return f"no article on this sweep from edition {', '.join(silent)}" if silent else None
 
 
 def check_sections(context: MonitorContext) -> str | None:
-    silent = silent_groups(context, "sections", counts(context.stats, "bmkz/exported/section/"))
+    silent = silent_groups(context, "sections", counts(context.stats, EXPORTED_SECTION))
     return f"{len(silent)} sections silent on this sweep: {', '.join(silent)}" if silent else None
 
 
