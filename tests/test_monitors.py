@@ -85,6 +85,29 @@ def test_markup_drift_reuses_the_generic_layer_share() -> None:
     assert check_markup_drift(context(**{"article/extracted": 40, "article/title/generic_h1": 10})) is None
 
 
+def test_every_item_is_checked_against_the_schema_and_errors_are_counted_per_field() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from bmkz_crawler.items import Article
+    from bmkz_crawler.monitoring.schema import ArticleSchemaPipeline
+
+    crawler = get_crawler(settings_dict={"SPIDERMON_ENABLED": True})
+    pipeline = ArticleSchemaPipeline.from_crawler(crawler)
+    good = Article(
+        url="https://bm.kz/ru/news/x/", language="ru", title="Заголовок", body="Текст.", word_count=1,
+        published_at="2025-11-07T10:15:00+05:00", content_hash="a" * 64, crawled_at="2025-11-07T05:20:00+00:00",
+        tags=["Казахстан"],
+    )  # fmt: skip
+    bad = Article(**{**vars(good), "language": "en", "published_at": "вчера", "tags": ["a", "a"]})
+    assert pipeline.process_item(good) is good and pipeline.process_item(bad) is bad
+    assert vars(bad)["language"] == "en" and "_validation" not in vars(bad)  # items are never changed
+    stats = crawler.stats.get_stats()
+    assert stats["spidermon/validation/items"] == 2 and stats["spidermon/validation/items/errors"] == 1
+    assert stats["spidermon/validation/fields/errors/value_not_in_choices/language"] == 1
+    assert stats["spidermon/validation/fields/errors/regex_not_matched/published_at"] == 1
+    assert check_article_schema(context(**stats)).startswith("1 of 2 articles break the contract (")
+
+
 # --- checks across runs ------------------------------------------------------------------------------
 
 
