@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ import pytest
 from scrapy.settings import Settings
 
 from bmkz_crawler import stats_keys as keys
-from bmkz_crawler.archive import archive_uri
+from bmkz_crawler.archive import archive_uri, open_archive
 from bmkz_crawler.archive.base import ArchiveStore, SearchQuery
 from bmkz_crawler.archive.changes import edits, word_diff
 from bmkz_crawler.archive.postgres import PostgresArchive
@@ -425,11 +424,14 @@ def test_bad_archive_arguments_are_one_line_and_exit_2(tmp_path: Path, args: tup
 # --- a real crawl ---------------------------------------------------------------------------------
 
 
-def test_the_archive_holds_exactly_what_durably_stored_feeds_exported(mirror300, tmp_path: Path) -> None:
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_the_archive_holds_exactly_what_durably_stored_feeds_exported(
+    mirror300, tmp_path: Path, store: str, request: pytest.FixtureRequest
+) -> None:
     """A run whose CSV feed fails to store archives nothing (and marks nothing); the next run
     exports everything and the archive then holds exactly its feed, one version each."""
-    archive_path = tmp_path / "archive.sqlite3"
-    state = {"BMKZ_STATE_URI": str(tmp_path / "state.sqlite3"), "BMKZ_ARCHIVE_URI": str(archive_path)}
+    uri = str(tmp_path / "archive.sqlite3") if store == "sqlite" else request.getfixturevalue("postgres_database")
+    state = {"BMKZ_STATE_URI": str(tmp_path / "state.sqlite3"), "BMKZ_ARCHIVE_URI": uri}
     failing = run_crawl(
         mirror300.base_url,
         tmp_path / "failing",
@@ -448,18 +450,30 @@ def test_the_archive_holds_exactly_what_durably_stored_feeds_exported(mirror300,
     )
     assert failing.stat(keys.FEED_FAILED) == 1 and failing.stat(keys.EXPORTED_MARKED) == 0, failing.log[-3000:]
     assert failing.stat(keys.ARCHIVED) == 0
-    with sqlite3.connect(archive_path) if archive_path.exists() else sqlite3.connect(":memory:") as connection:
-        has_table = connection.execute("SELECT count(*) FROM sqlite_master WHERE name = 'versions'").fetchone()[0]
-        assert not has_table or connection.execute("SELECT count(*) FROM versions").fetchone() == (0,)
+    if store == "sqlite" and not Path(uri).exists():
+        archived_before = 0
+    else:
+        before = open_archive(uri)
+        assert before is not None
+        archived_before = before.stats().versions
+        before.close()
+    assert archived_before == 0
 
     healthy = run_crawl(mirror300.base_url, tmp_path / "healthy", settings=state)
     assert healthy.returncode == 0, healthy.log[-3000:]
     exported = {(row["url"], row["content_hash"]) for row in healthy.items}
     assert len(exported) == len(mirror300.truth()) == healthy.stat(keys.ARCHIVED)
-    with sqlite3.connect(archive_path) as connection:
-        archived = set(connection.execute("SELECT url, content_hash FROM versions").fetchall())
-        fields = connection.execute(
-            "SELECT title, body, crawled_at FROM versions WHERE url = ?", (healthy.items[0]["url"],)
-        ).fetchone()
+    archive = open_archive(uri)
+    assert archive is not None
+    try:
+        assert archive.stats().versions == len(exported)
+        archived = {(v["url"], v["content_hash"]) for url, _ in exported for v in archive.history(url)}
+        [first] = archive.history(healthy.items[0]["url"])
+    finally:
+        archive.close()
     assert archived == exported
-    assert fields == (healthy.items[0]["title"], healthy.items[0]["body"], healthy.items[0]["crawled_at"])
+    assert (first["title"], first["body"], first["crawled_at"]) == (
+        healthy.items[0]["title"],
+        healthy.items[0]["body"],
+        healthy.items[0]["crawled_at"],
+    )
