@@ -81,7 +81,7 @@ EXTENSIONS = {
     "bmkz_crawler.extensions.StatsFile": 510,
     "bmkz_crawler.monitoring.history.RunCounts": 520,
     # Runs RunMonitorSuite at engine stop (after the feeds are stored): the run's verdict and history.
-    "spidermon.contrib.scrapy.extensions.Spidermon": 530,
+    "bmkz_crawler.monitoring.monitors.EngineStopMonitors": 530,
 }
 # Which site profile reads article pages: "auto" (the first whose markup the page shows),
 # a profile name ("smartmag_yoast") to force it, or "none" for the generic layers only.

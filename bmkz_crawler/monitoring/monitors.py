@@ -10,22 +10,26 @@ the run to the history. AlertAction (alerts.py) then sends what changed.
 
 from __future__ import annotations
 
-import warnings
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
+from scrapy.utils.misc import load_object
 from spidermon import Monitor, MonitorSuite, monitors
+from spidermon.contrib.scrapy.runners import SpiderMonitorResult, SpiderMonitorRunner
 from spidermon.core.actions import Action
 from spidermon.settings import MONITOR
 
 from bmkz_crawler import stats_keys as keys
 from bmkz_crawler.extensions import markup_drift
 from bmkz_crawler.monitoring import RunVerdict, set_run_verdict
+from bmkz_crawler.monitoring.alerts import AlertAction
 from bmkz_crawler.monitoring.history import (
     COVERAGE,
     COVERAGE_ARTICLES,
@@ -40,14 +44,7 @@ from bmkz_crawler.monitoring.history import (
 from bmkz_crawler.monitoring.schema import schema_required_fields
 from bmkz_crawler.processors import parse_instant
 
-# spidermon's result logger calls Spider.log(), deprecated since Scrapy 2.13: one warning per run
-# that says nothing to our users. Silenced for that module only.
-warnings.filterwarnings(
-    "ignore",
-    message=r"Spider\.log\(\) is deprecated",
-    category=ScrapyDeprecationWarning,
-    module=r"spidermon\.contrib\.scrapy\.runners",
-)
+logger = logging.getLogger(__name__)
 
 STATUS = MONITOR.STATUS
 # Deliberate stops: the spider's max_articles, the user's own CLOSESPIDER_* budgets and BMKZ_MAX_REQUESTS.
@@ -369,14 +366,6 @@ def _monitor_class(name: str) -> type[CheckMonitor]:
     return monitors.name(name)(monitor)
 
 
-def _alert_action() -> list[type[Action]]:
-    try:
-        from bmkz_crawler.monitoring.alerts import AlertAction
-    except ImportError:  # alerts.py not there yet
-        return []
-    return [AlertAction]
-
-
 class VerdictAction(Action):
     """Turns the monitors' results into the run's RunVerdict and appends the run to the history."""
 
@@ -402,4 +391,65 @@ class RunMonitorSuite(MonitorSuite):
     """Every monitor of a run (SPIDERMON_ENGINE_STOP_MONITORS), then the verdict and the alerts."""
 
     monitors: ClassVar[list[type[Monitor]]] = [_monitor_class(name) for name in (*RUN_CHECKS, *HISTORY_CHECKS)]
-    monitors_finished_actions: ClassVar[list[type[Action]]] = [VerdictAction, *_alert_action()]
+    monitors_finished_actions: ClassVar[list[type[Action]]] = [VerdictAction, AlertAction]
+
+
+# --- running the suites at engine stop ---------------------------------------------------------------
+
+
+class OneLineMonitorResult(SpiderMonitorResult):
+    """spidermon's result report, with a failed monitor as one line (its reason), not a traceback
+    that reads like a crash, and through a logger: spidermon's own goes through the deprecated
+    Spider.log(), one deprecation warning per run that says nothing to our users."""
+
+    def log(self, msg: str, level: int = logging.DEBUG) -> None:
+        logger.log(level, "[Spidermon] %s", msg)
+
+    def write_errors(self) -> None:
+        for status in self.step.error_statuses:
+            for result in self.step.items_for_status(status):
+                if result.status == STATUS.FAILURE:
+                    self.log_error(f"FAILED {result.item.monitor_name}: {result.reason}")
+                else:  # a monitor that raised: its traceback is the way to the bug
+                    self.log_error(f"{result.status}: {result.item.name}\n{result.error}")
+
+
+class OneLineMonitorRunner(SpiderMonitorRunner):
+    def create_result(self) -> OneLineMonitorResult:
+        return OneLineMonitorResult(self.spider)
+
+
+class EngineStopMonitors:
+    """Runs the SPIDERMON_ENGINE_STOP_MONITORS suites (RunMonitorSuite) once the engine has stopped,
+    after the feeds were stored; off with SPIDERMON_ENABLED=False.
+
+    In place of spidermon's Spidermon extension, which would run the same suites at the same
+    moment but report each failed monitor as a traceback through Spider.log().
+    """
+
+    def __init__(self, crawler: Crawler, suites: list[type[MonitorSuite]]) -> None:
+        self.crawler = crawler
+        self.suites = suites
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> EngineStopMonitors:
+        if not crawler.settings.getbool("SPIDERMON_ENABLED"):
+            raise NotConfigured("SPIDERMON_ENABLED is off")
+        suites = [load_object(path) for path in crawler.settings.getlist("SPIDERMON_ENGINE_STOP_MONITORS")]
+        extension = cls(crawler, suites)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    def engine_stopped(self) -> None:
+        spider = self.crawler.spider
+        assert self.crawler.stats is not None and spider is not None
+        for suite in self.suites:
+            OneLineMonitorRunner(spider=spider).run(
+                suite(crawler=self.crawler),
+                stats=self.crawler.stats.get_stats(),
+                stats_history=[],
+                crawler=self.crawler,
+                spider=spider,
+                sc_spider_name=spider.name,
+                job=None,
+            )
