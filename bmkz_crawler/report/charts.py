@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,9 +44,12 @@ OK_COLOR = "#9aa5b1"
 MISSING_COLOR = "#d9d9d9"
 # Sources of a field: the site profile's and structured data's in cool colours, the generic
 # layers' (the markup-changed signal) in warm ones, so drift shows as a panel turning orange.
-KNOWN_SOURCE_COLORS = ("#1f4e79", "#2e86c1", "#76b7e5", "#1e8449", "#58d68d", "#a9dfbf")
+KNOWN_SOURCE_COLORS = (
+    "#1f4e79", "#2e86c1", "#76b7e5", "#1e8449", "#58d68d", "#a9dfbf", "#5b2c6f", "#a569bd", "#117a65", "#48c9b0",
+)  # fmt: skip
 GENERIC_SOURCE_COLORS = ("#e67e22", "#c0392b", "#f5b041", "#a04000")
 MAX_SECTIONS = 15
+MAX_LEGEND_SOURCES = 4
 MAX_ERROR_KINDS = 7
 MAX_FAILED_MARKERS = 400
 _ID = re.compile(r'\bid="([^"]+)"')
@@ -167,6 +171,12 @@ def field_sources(series: Series) -> Figure:
     if not ordered:
         _empty_note(figure.add_subplot(), "no article extracted in this period")
         return figure
+    # One colour per source across all panels, the most used sources first: `markup` is the same blue everywhere.
+    totals_by_source: Counter[str] = Counter()
+    for by_source in series.field_sources.values():
+        for source, counts in by_source.items():
+            totals_by_source[source] += sum(counts)
+    colors = _source_colors([source for source, _ in totals_by_source.most_common()])
     grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
     for index, axes in enumerate(grid.flat):
         if index >= len(ordered):
@@ -180,14 +190,16 @@ def field_sources(series: Series) -> Figure:
             [count / total if total else 0.0 for count, total in zip(by_source[source], totals, strict=True)]
             for source in sources
         ]
-        colors = _source_colors(sources)
         palette = [colors[source] for source in sources]
         axes.stackplot(series.source_period.bucket_starts, shares, colors=palette, labels=sources, step="post")
         axes.set_title(name, fontsize=9, loc="left", pad=2)
         axes.set_ylim(0, 1)
         axes.set_yticks([0, 1], ["0", "100%"])
         axes.grid(visible=False)
-        axes.legend(loc="lower left", fontsize=6, frameon=True, framealpha=0.8, ncols=min(len(sources), 3))
+        # The most used sources only: a panel is small, and a rare source shows as a thin band anyway.
+        handles, labels = axes.get_legend_handles_labels()
+        shown = min(len(sources), MAX_LEGEND_SOURCES)
+        axes.legend(handles[:shown], labels[:shown], loc="lower left", fontsize=6, framealpha=0.85, ncols=2)
         _time_axis(axes, series)
         axes.tick_params(labelsize=7)
     return figure

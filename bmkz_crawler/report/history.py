@@ -39,10 +39,14 @@ def bucket_minutes_for(days: float, max_buckets: int = MAX_BUCKETS) -> int:
 def duration_label(minutes: float) -> str:
     """`5 min`, `6 h`, `7 days`: a bucket's or a period's length in words."""
     if minutes < 60:
-        return f"{minutes:g} min"
+        return f"{_rounded(minutes)} min"
     if minutes < 2 * 1440 and minutes != 1440:
-        return f"{minutes / 60:g} h"
-    return f"{minutes / 1440:g} day" + ("s" if minutes != 1440 else "")
+        return f"{_rounded(minutes / 60)} h"
+    return f"{_rounded(minutes / 1440)} day" + ("s" if minutes != 1440 else "")
+
+
+def _rounded(value: float) -> str:
+    return f"{value:.3g}" if value < 10 else f"{round(value)}"
 
 
 @dataclass(frozen=True)
