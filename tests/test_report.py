@@ -72,11 +72,17 @@ def test_header_gives_period_runs_failed_runs_and_the_last_failures(week_report:
     failed = sum(run["verdict"] == "failed" for run in runs)
     assert f'runs<b class="">{len(runs):,}</b>' in week_report
     assert f'failed runs<b class="failed">{failed:,}</b>' in week_report
-    last_failed = next(run for run in reversed(runs) if run["failures"])
-    assert runs[-1] is last_failed or runs[-1]["verdict"] == "ok"
-    if runs[-1]["verdict"] == "failed":
-        assert '<b class="failed">FAILED</b>' in week_report
-        assert f"<li>{runs[-1]['failures'][0]}</li>" in week_report
+    last = runs[-1]
+    assert last["verdict"] == "failed"  # the sample's last run is on the changed markup
+    assert '<b class="failed">FAILED</b>' in week_report
+    assert f'<ul class="failures"><li>{last["failures"][0]}</li></ul>' in week_report
+
+
+def test_header_of_a_passing_last_run_says_ok_and_lists_nothing(tmp_path: Path) -> None:
+    runs = sample_history(now=NOW, days=0.5, every_minutes=60)
+    assert runs[-1]["verdict"] == "ok"
+    html = write_report(runs, tmp_path / "ok.html", days=0.5, now=NOW).read_text(encoding="utf-8")
+    assert '<b class="ok">OK</b>' in html and '<ul class="failures">' not in html
 
 
 def test_markup_drift_shows_as_generic_sources_in_warm_colours(week_report: str) -> None:

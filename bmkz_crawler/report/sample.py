@@ -62,9 +62,9 @@ def sample_run(
             field_sources[field_name] = {layer: exported}
     failed: dict[str, str] = {}
     if drifted and exported:
-        failed["Field sources"] = f"{exported} of {exported} articles took body from a generic layer (limit 50%)"
+        failed["Markup drift"] = f"body from a generic layer on 100% of articles ({exported}/{exported})"
     if sum(errors.values()) > 0.1 * requests:
-        failed["Error rate"] = f"{sum(errors.values())} errors on {requests} pages, above 10%"
+        failed["Error rate"] = f"{sum(errors.values())} errors on {requests} pages, above BMKZ_MAX_ERROR_RATE=0.1"
     duration = (40 if sweep else 3) + rng.random() * 3 + 1.5 * exported
     return {
         "run_id": uuid.UUID(int=rng.getrandbits(128)).hex,
