@@ -133,6 +133,19 @@ def test_a_section_silent_on_a_sweep_fails_when_its_rate_predicts_articles() -> 
     assert check_sections(context(planned)) is None
 
 
+def test_sweep_only_monitors_are_not_judged_on_a_planned_run() -> None:
+    """Neither passed nor failed on a planned run, so an alert raised on a sweep stays raised
+    until a sweep judges again (no "recovered" from the next planned run, no flapping)."""
+    from bmkz_crawler.monitoring.monitors import judge
+
+    history = [past_run(48, sections={"Спорт": 20}), past_run(24, sections={"Спорт": 20})]
+    sweep = judge(context(history))
+    assert "Sections" in sweep.failed
+    planned = judge(context(history, **{"bmkz/plan": "planned"}))
+    assert "Sections" not in planned.failed and "Sections" not in planned.passed
+    assert "Editions" not in planned.passed and "Finish reason" in planned.passed
+
+
 def test_an_edition_silent_on_a_sweep_fails() -> None:
     history = [past_run(24, articles={"ru": 60, "kk": 30})]
     assert check_editions(context(history, **{"bmkz/exported/edition/ru": 12})) == (

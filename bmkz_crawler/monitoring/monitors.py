@@ -295,6 +295,9 @@ HISTORY_CHECKS: dict[str, Check] = {
     "Sections": check_sections,
     "New articles": check_new_articles,
 }
+# Judged on sweeps only: on a planned run they are skipped — neither passed nor failed, so an alert
+# raised on a sweep is not followed by a "recovered" from the next planned run.
+SWEEP_ONLY_CHECKS = frozenset({"Editions", "Sections"})
 # The checks `scrapy cron` had before the monitors, judged on stats alone (CrawlOutcome.failures).
 STATS_ONLY_CHECKS = (
     "Finish reason",
@@ -312,6 +315,8 @@ def judge(context: MonitorContext, names: Sequence[str] | None = None) -> RunVer
     verdict = RunVerdict()
     for name, check in {**RUN_CHECKS, **HISTORY_CHECKS}.items():
         if names is not None and name not in names:
+            continue
+        if name in SWEEP_ONLY_CHECKS and not context.sweep:
             continue
         reason = check(context)
         if reason:
@@ -356,7 +361,10 @@ class CheckMonitor(Monitor):
     @monitors.name("check")
     def test_check(self) -> None:
         checks = {**RUN_CHECKS, **HISTORY_CHECKS}
-        reason = checks[self.check_name](monitor_context(self.data.crawler, self.data.stats))
+        context = monitor_context(self.data.crawler, self.data.stats)
+        if self.check_name in SWEEP_ONLY_CHECKS and not context.sweep:
+            self.skipTest("judged on sweeps only")
+        reason = checks[self.check_name](context)
         if reason:
             self.fail(reason)
 
@@ -373,7 +381,9 @@ class VerdictAction(Action):
         verdict = RunVerdict()
         for result in self.result.monitor_results:
             name = result.item.monitor_name
-            if result.status in (STATUS.SUCCESS, STATUS.SKIPPED):
+            if result.status == STATUS.SKIPPED:
+                continue  # not judged this run (a sweep-only check on a planned run): no change of state
+            if result.status == STATUS.SUCCESS:
                 verdict.passed.append(name)
             else:  # a failure's message, or the last line of a monitor that raised
                 error_lines = (result.error or "monitor error").strip().splitlines()
