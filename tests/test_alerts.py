@@ -332,3 +332,25 @@ def test_crawls_alert_when_the_site_is_unreachable_and_again_when_it_is_back(
     assert "1 monitor started failing" in failing and "- Pages fetched: " in failing
     assert "- Pages fetched: passes (failing since" in recovered
     print(failing, recovered, sep="\n\n")
+
+
+def test_redis_mode_workers_stopping_together_alert_once(stubs: Stubs, redis_state_uri: str) -> None:
+    """Every Redis-mode worker runs the monitors when it stops: the alert state is shared and one
+    worker at a time reads it, sends and saves, so a transition is told once, not once per worker."""
+    import threading
+
+    workers = [open_state_store(redis_state_uri) for _ in range(4)]
+    start = threading.Barrier(len(workers))
+
+    def worker(store: StateStore) -> None:
+        start.wait()
+        run(stubs, store, {ERROR_RATE: "23% of 400 fetches failed (max 10%)"}, 0)
+
+    threads = [threading.Thread(target=worker, args=(store,)) for store in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for store in workers:
+        store.close()
+    assert stubs.counts() == (1, 1, 1)

@@ -20,6 +20,7 @@ a broken Telegram token does not make the e-mail repeat itself every 15 minutes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ import socket
 import ssl
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -294,6 +295,10 @@ def _one_line(value: object) -> str:
 # --- deciding what to say ----------------------------------------------------------------------
 
 
+# Longest a Redis-mode worker waits for another's alerting (sending is bounded by each channel's timeout).
+ALERT_LOCK_SECONDS = 120
+
+
 def alert_on_verdict(
     settings: BaseSettings,
     failed: Mapping[str, str],
@@ -319,10 +324,30 @@ def alert_on_verdict(
     if store is None:
         store = open_state_store(settings.get("BMKZ_STATE_URI"))
     try:
-        return _alert(store, channels, settings, dict(failed), set(passed), run_label, stats, now)
+        with _one_alerter(store):
+            return _alert(store, channels, settings, dict(failed), set(passed), run_label, stats, now)
     finally:
         if own_store:
             store.close()
+
+
+@contextlib.contextmanager
+def _one_alerter(store: StateStore) -> Iterator[None]:
+    """Redis mode: the workers of one crawl stop together and share the alert state, so one at a
+    time reads it, sends and saves — the next sees what was told and sends nothing twice. (A
+    SQLite state is one crawl at a time already: the state lock.)"""
+    client = getattr(store, "client", None) if hasattr(store, "prefix") else None
+    if client is None:
+        yield
+        return
+    lock = client.lock(f"{store.prefix}alerts:lock", timeout=ALERT_LOCK_SECONDS, blocking_timeout=ALERT_LOCK_SECONDS)
+    acquired = lock.acquire()
+    try:
+        yield  # not acquired within the timeout (a worker stuck sending): alert anyway, rather than never
+    finally:
+        if acquired:
+            with contextlib.suppress(Exception):
+                lock.release()
 
 
 def _alert(
