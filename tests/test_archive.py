@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -99,13 +100,39 @@ def test_every_version_is_kept_once_and_a_full_reexport_adds_none(any_archive: A
                   crawled_at="2025-11-07T08:00:00+00:00", change="updated")  # fmt: skip
     assert any_archive.add_versions([first], T0) == 1
     assert any_archive.add_versions([edited], "2025-11-07T08:01:00+00:00") == 1
-    # mode=full: both exported again, with new crawl times and views: nothing new
-    again = [{**first, "crawled_at": "2025-11-08T00:00:00+00:00", "views": 99}, {**edited, "change": "updated"}]
+    # mode=full: the page as it is now exported again, with a new crawl time and views: nothing new;
+    # an older feed imported again (the first text at its own crawl time): nothing new either
+    again = [{**edited, "crawled_at": "2025-11-08T00:00:00+00:00", "views": 99, "change": "unchanged"}, first]
     assert any_archive.add_versions(again, "2025-11-08T00:01:00+00:00") == 0
     versions = any_archive.history("https://bm.kz/novost-1/")
     assert [v["body"] for v in versions] == [first["body"], edited["body"]]
     assert versions[0].exported_at == T0 and versions[0]["views"] is None  # never overwritten
     assert versions[0].as_item()["tags"] == [] and next(iter(versions[0].as_item())) == "url"
+
+
+def test_a_text_the_article_went_back_to_is_a_version_again(any_archive: ArchiveStore) -> None:
+    """A silent revert (A, then B, then A again, one modified_at) is three versions: the history
+    ends with what the site says now."""
+    modified = "2025-11-07T12:00:00+05:00"
+    a = item(modified_at=modified)
+    b = item(body="Текст, который потом убрали.", modified_at=modified, crawled_at="2025-11-08T00:00:00+00:00")
+    a_again = {**a, "crawled_at": "2025-11-09T00:00:00+00:00"}
+    assert [any_archive.add_versions([version], T0) for version in (a, b, a_again, a_again)] == [1, 1, 1, 0]
+    history = any_archive.history("https://bm.kz/novost-1/")
+    assert [v["body"] for v in history] == [a["body"], b["body"], a["body"]]
+    assert [edit.silent for edit in edits(any_archive.edited())] == [True, True]
+
+
+def test_an_article_exported_again_is_live_at_its_newest_url(any_archive: ArchiveStore) -> None:
+    """A passing 404 is cleared by the next export of the same text, and after a slug change
+    with the same text the article is asked for (and found gone) at its new URL only."""
+    any_archive.add_versions([item(1), item(2, url="https://bm.kz/old-slug/")], T0)
+    assert any_archive.record_gone("https://bm.kz/novost-1/", 404, "2025-11-09T00:00:00+00:00")
+    any_archive.add_versions([item(1, crawled_at="2025-11-10T00:00:00+00:00")], "2025-11-10T00:01:00+00:00")
+    assert any_archive.gone() == []
+    any_archive.add_versions([item(2, url="https://bm.kz/new-slug/", crawled_at="2025-11-10T00:00:00+00:00")], T0)
+    assert sorted(any_archive.live_urls()) == ["https://bm.kz/new-slug/", "https://bm.kz/novost-1/"]
+    assert any_archive.stats().versions == 2
 
 
 def test_a_slug_change_links_versions_by_post_id_and_edition(any_archive: ArchiveStore) -> None:
@@ -477,3 +504,43 @@ def test_the_archive_holds_exactly_what_durably_stored_feeds_exported(
         healthy.items[0]["body"],
         healthy.items[0]["crawled_at"],
     )
+
+
+def test_a_version_1_archive_is_migrated_in_place_keeping_every_version(tmp_path: Path) -> None:
+    from bmkz_crawler.archive import sqlite as store_module
+
+    v1_schema = store_module.SCHEMA.replace(
+        "    recurrence INTEGER NOT NULL DEFAULT 0,\n    UNIQUE (article_id, content_hash, modified_key, recurrence)",
+        "    UNIQUE (article_id, content_hash, modified_key)",
+    ).replace("CREATE INDEX IF NOT EXISTS versions_article ON versions (article_id, crawled_at);", "")
+    assert "recurrence" not in v1_schema
+    path = tmp_path / "archive.sqlite3"
+    current = SQLiteArchive(path)
+    current.open()
+    current.add_versions([item(1), item(2, language="kk", url="https://bm.kz/kz/b/", title="Тоқаев")], T0)
+    rows = current.connection.execute("SELECT * FROM versions ORDER BY id").fetchall()
+    articles = current.connection.execute("SELECT * FROM articles").fetchall()
+    urls = current.connection.execute("SELECT * FROM article_urls").fetchall()
+    current.close()
+    path.unlink()
+    with sqlite3.connect(path) as old:  # the same archive as version 1 of the schema wrote it
+        old.executescript(v1_schema)
+        old.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [tuple(r) for r in articles])
+        old.executemany("INSERT INTO article_urls VALUES (?, ?)", [tuple(r) for r in urls])
+        names = [name for name in rows[0].keys() if name != "recurrence"]  # noqa: SIM118 (a Row iterates values)
+        old.executemany(
+            f"INSERT INTO versions ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            [tuple(r[name] for name in names) for r in rows],
+        )
+        old.execute("PRAGMA user_version=1")
+    migrated = SQLiteArchive(path)
+    migrated.open()
+    try:
+        assert migrated.connection.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
+        assert migrated.stats().versions == 2
+        assert titles(migrated, "астане") == ["Лизинг ёлок в Астане"] and titles(migrated, "тоқаев") == ["Тоқаев"]
+        revert = [item(1, body="Другой."), item(1, crawled_at="2025-11-09T00:00:00+00:00")]
+        assert migrated.add_versions(revert[:1], T0) == 1 and migrated.add_versions(revert[1:], T0) == 1
+        migrated.connection.execute("INSERT INTO versions_fts(versions_fts) VALUES ('integrity-check')")
+    finally:
+        migrated.close()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -85,6 +85,22 @@ def query_terms(text: str) -> list[QueryTerm]:
     if not terms:
         raise ValueError(f"nothing to search for in {text!r}: give a word")
     return terms
+
+
+def version_recurrence(versions: Sequence[Sequence[Any]], key: tuple[str, str], crawled_at: str) -> int | None:
+    """Whether a version with `key` (content_hash, modified_at) crawled at `crawled_at` is new to
+    an article whose versions are `versions` ((content_hash, modified_at, crawled_at) rows in
+    crawl order): None when the state just before or just after that time is this text already;
+    else the number of earlier versions with the same key (0 the first time, 1 after a revert)."""
+    before = after = None
+    for row in versions:
+        if str(row[2]) <= crawled_at:
+            before = row
+        elif after is None:
+            after = row
+    if any(row is not None and (row[0], row[1]) == key for row in (before, after)):
+        return None
+    return sum(1 for row in versions if (row[0], row[1]) == key)
 
 
 @dataclass(frozen=True)

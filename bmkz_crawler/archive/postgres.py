@@ -44,6 +44,7 @@ from bmkz_crawler.archive.base import (
     fold_yo,
     in_original_text,
     query_terms,
+    version_recurrence,
 )
 from bmkz_crawler.items import ARTICLE_FIELDS, LIST_FIELDS
 from bmkz_crawler.processors import content_hash, parse_instant
@@ -82,9 +83,11 @@ CREATE TABLE IF NOT EXISTS bmkz_archive_versions (
     exported_at text NOT NULL,
     published_utc timestamptz,
     search tsvector NOT NULL,
+    recurrence integer NOT NULL DEFAULT 0,
     {_VERSION_COLUMNS},
-    UNIQUE (article_id, content_hash, modified_key)
+    UNIQUE (article_id, content_hash, modified_key, recurrence)
 );
+CREATE INDEX IF NOT EXISTS bmkz_archive_versions_article ON bmkz_archive_versions (article_id, crawled_at);
 CREATE INDEX IF NOT EXISTS bmkz_archive_versions_crawled ON bmkz_archive_versions (crawled_at);
 CREATE INDEX IF NOT EXISTS bmkz_archive_versions_search ON bmkz_archive_versions USING gin (search);
 """
@@ -212,30 +215,43 @@ class PostgresArchive:
             f"setweight(to_tsvector(%(config)s::regconfig, %(search_{name})s), '{weight}')"
             for name, weight in weighted.items()
         )
+        # Exported again, so live at its newest URL: a slug change or a passing 404 is not a deletion.
+        self.connection.execute(
+            "UPDATE bmkz_archive_articles SET url = %s, gone_at = NULL, gone_status = NULL, gone_url = NULL "
+            "WHERE id = %s",
+            (url, article_id),
+        )
+        key = (str(values["content_hash"]), values["modified_at"] or "")
+        earlier = self.connection.execute(
+            "SELECT content_hash, modified_key, crawled_at FROM bmkz_archive_versions WHERE article_id = %s "
+            "ORDER BY crawled_at, id",
+            (article_id,),
+        ).fetchall()
+        recurrence = version_recurrence(
+            [(row["content_hash"], row["modified_key"], row["crawled_at"]) for row in earlier],
+            key,
+            str(values["crawled_at"] or exported_at),
+        )
+        if recurrence is None:
+            return 0
         parameters = {
             **values,
             "article_id": article_id,
-            "modified_key": values["modified_at"] or "",
+            "modified_key": key[1],
+            "recurrence": recurrence,
             "exported_at": exported_at,
             "published_utc": _utc(parse_instant(values["published_at"])),
             "config": configuration(values["language"]),
             **{f"search_{name}": _search_text(fields.get(name)) for name in weighted},
         }
         cursor = self.connection.execute(
-            f"INSERT INTO bmkz_archive_versions (article_id, modified_key, exported_at, published_utc, search, "
-            f"{', '.join(ARTICLE_FIELDS)}) VALUES (%(article_id)s, %(modified_key)s, %(exported_at)s, "
-            f"%(published_utc)s, {search}, {', '.join(f'%({name})s' for name in ARTICLE_FIELDS)}) "
-            "ON CONFLICT (article_id, content_hash, modified_key) DO NOTHING",
+            f"INSERT INTO bmkz_archive_versions (article_id, modified_key, recurrence, exported_at, published_utc, "
+            f"search, {', '.join(ARTICLE_FIELDS)}) VALUES (%(article_id)s, %(modified_key)s, %(recurrence)s, "
+            f"%(exported_at)s, %(published_utc)s, {search}, {', '.join(f'%({name})s' for name in ARTICLE_FIELDS)}) "
+            "ON CONFLICT (article_id, content_hash, modified_key, recurrence) DO NOTHING",
             parameters,
         )
-        if cursor.rowcount != 1:
-            return 0
-        self.connection.execute(
-            "UPDATE bmkz_archive_articles SET url = %s, gone_at = NULL, gone_status = NULL, gone_url = NULL "
-            "WHERE id = %s",
-            (url, article_id),
-        )
-        return 1
+        return 1 if cursor.rowcount == 1 else 0
 
     def _article_for(self, url: str, post_id: int | None, language: str | None, exported_at: str) -> int:
         """The article this URL belongs to: by URL, else by post id and edition (a slug change), else new."""

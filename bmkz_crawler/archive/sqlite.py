@@ -37,13 +37,14 @@ from bmkz_crawler.archive.base import (
     Version,
     in_original_text,
     query_terms,
+    version_recurrence,
 )
 from bmkz_crawler.items import ARTICLE_FIELDS, LIST_FIELDS
 from bmkz_crawler.processors import content_hash, parse_instant
 from bmkz_crawler.sqlite_file import MEMORY, connect, transaction
 from bmkz_crawler.state.base import state_key
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `recurrence` — a text the article went back to is a version again
 
 
 def _folded(expression: str) -> str:
@@ -94,9 +95,11 @@ CREATE TABLE IF NOT EXISTS versions (
     exported_at TEXT NOT NULL,
     published_utc TEXT,
     {_VERSION_COLUMNS},
-    UNIQUE (article_id, content_hash, modified_key)
+    recurrence INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (article_id, content_hash, modified_key, recurrence)
 );
 CREATE INDEX IF NOT EXISTS versions_crawled ON versions (crawled_at);
+CREATE INDEX IF NOT EXISTS versions_article ON versions (article_id, crawled_at);
 CREATE VIEW IF NOT EXISTS versions_text AS SELECT id, {_fts_values("versions", named=True)} FROM versions;
 CREATE VIRTUAL TABLE IF NOT EXISTS versions_fts USING fts5(
     {_FTS_COLUMNS}, content='versions_text', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
@@ -151,6 +154,8 @@ class SQLiteArchive:
 
     def open(self) -> None:
         if self._connection is None:
+            if self.path != MEMORY and Path(self.path).exists():
+                _migrate(self.path)
             # FULL: a version is archived with the export marks and must survive a power cut.
             self._connection = connect(
                 self.path,
@@ -189,24 +194,37 @@ class SQLiteArchive:
         values = {name: fields.get(name) for name in ARTICLE_FIELDS}
         for name in LIST_FIELDS:
             values[name] = json.dumps(list(values[name] or []), ensure_ascii=False)
-        cursor = self.connection.execute(
-            f"INSERT OR IGNORE INTO versions (article_id, modified_key, exported_at, published_utc, "
-            f"{', '.join(ARTICLE_FIELDS)}) VALUES (?, ?, ?, ?, {', '.join('?' * len(ARTICLE_FIELDS))})",
-            (
-                article_id,
-                values["modified_at"] or "",
-                exported_at,
-                _utc(parse_instant(values["published_at"])),
-                *values.values(),
-            ),
-        )
-        if cursor.rowcount != 1:
-            return 0
+        # Exported again, so live at its newest URL: a slug change or a passing 404 is not a deletion.
         self.connection.execute(
             "UPDATE articles SET url = ?, gone_at = NULL, gone_status = NULL, gone_url = NULL WHERE id = ?",
             (url, article_id),
         )
+        key = (values["content_hash"], values["modified_at"] or "")
+        recurrence = self._recurrence(article_id, key, str(values["crawled_at"] or exported_at))
+        if recurrence is None:
+            return 0
+        self.connection.execute(
+            f"INSERT OR IGNORE INTO versions (article_id, modified_key, exported_at, published_utc, recurrence, "
+            f"{', '.join(ARTICLE_FIELDS)}) VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(ARTICLE_FIELDS))})",
+            (article_id, key[1], exported_at, _utc(parse_instant(values["published_at"])), recurrence,
+             *values.values()),
+        )  # fmt: skip
         return 1
+
+    def _recurrence(self, article_id: int, key: tuple[str, str], crawled_at: str) -> int | None:
+        """None when the article's state at `crawled_at` is this text already (the version seen
+        last before it, or first after it, has the same content_hash and modified_at: a re-export,
+        an import of an older feed); else how often the text was a version before (a text the
+        article went back to — a silent revert — is a version again)."""
+        return version_recurrence(
+            self.connection.execute(
+                "SELECT content_hash, modified_key, crawled_at FROM versions WHERE article_id = ? "
+                "ORDER BY crawled_at, id",
+                (article_id,),
+            ).fetchall(),
+            key,
+            crawled_at,
+        )
 
     def _article_for(self, url: str, post_id: int | None, language: str | None, exported_at: str) -> int:
         """The article this URL belongs to: by URL, else by post id and edition (a slug change), else new."""
@@ -376,3 +394,30 @@ class SQLiteArchive:
         for name in LIST_FIELDS:
             fields[name] = json.loads(fields[name] or "[]")
         return Version(int(row["article_id"]), int(row["id"]), row["exported_at"], fields)
+
+
+def _migrate(path: str) -> None:
+    """A version-1 archive (versions unique per text, before `recurrence`) rebuilt in place, in one
+    transaction: the versions table gets the new column and key, the index is rebuilt."""
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(versions)")]
+        if not columns or "recurrence" in columns:
+            return
+        names = ", ".join(columns)
+        try:
+            connection.executescript(
+                "BEGIN IMMEDIATE;"
+                "DROP TRIGGER IF EXISTS versions_indexed; DROP TRIGGER IF EXISTS versions_unindexed;"
+                "DROP VIEW IF EXISTS versions_text; DROP INDEX IF EXISTS versions_crawled;"
+                "INSERT INTO versions_fts (versions_fts) VALUES ('delete-all');"
+                f"ALTER TABLE versions RENAME TO versions_v1; {SCHEMA};"
+                f"INSERT INTO versions ({names}) SELECT {names} FROM versions_v1 ORDER BY id;"
+                f"DROP TABLE versions_v1; PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+            )
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+    finally:
+        connection.close()
