@@ -159,3 +159,42 @@ def test_the_prune_sql_of_the_docs_keeps_each_latest_version(postgres_database: 
         assert titles(store, "первый") == [] and len(titles(store, "вариант")) == 2
     finally:
         store.close()
+
+
+def test_stopwords_numbers_and_hyphenated_words_are_found_as_in_sqlite(postgres_database: str, tmp_path: Path) -> None:
+    corpus = [
+        item(11, title="Он был и она", body="Всё было не так, как писали."),
+        item(12, title="Сезон 2024-2025 открыт", body="Вакцина от COVID-19 и рост на 3.5 процента."),
+        item(13, title="Самрук-2 отчитался", body="The state of the art.", language="kk", url="https://bm.kz/kz/s/"),
+    ]
+    postgres, sqlite = PostgresArchive(postgres_database), SQLiteArchive(tmp_path / "archive.sqlite3")
+    for store in (postgres, sqlite):
+        store.open()
+        store.add_versions(corpus, T0)
+    try:
+        for query in ("и", "он", "было", "всё", '"не так"', "Он был и она", "2025", "19", "COVID-19", "3.5",
+                      "Самрук-2", "самрук", "the", "art"):  # fmt: skip
+            in_sqlite = set(titles(sqlite, query))
+            assert in_sqlite and in_sqlite <= set(titles(postgres, query)), query
+    finally:
+        postgres.close()
+        sqlite.close()
+
+
+def test_a_dropped_connection_is_opened_again_for_the_next_write(postgres_database: str) -> None:
+    """A server restart, failover or idle timeout between a run's first write (a 404) and its last
+    (the versions, at the end) must not cost the run's versions."""
+    import psycopg
+
+    store = PostgresArchive(postgres_database)
+    store.open()
+    try:
+        assert store.add_versions([item(1)], T0) == 1
+        pid = store.connection.info.backend_pid
+        with psycopg.connect(postgres_database, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        assert store.add_versions([item(2)], T0) == 1
+        assert store.record_gone("https://bm.kz/novost-1/", 404, "2025-11-09T00:00:00+00:00")
+        assert store.stats().versions == 2 and store.connection.info.backend_pid != pid
+    finally:
+        store.close()

@@ -8,7 +8,8 @@ contract field, lists as jsonb; unique per (article, content_hash, modified_at),
 with a `search` tsvector column and its GIN index.
 
 Full-text search takes the article's edition into account: Russian text is indexed and queried
-with the `russian` configuration (Snowball stemming: `лизинга` finds `лизинг`), Kazakh text —
+with `bmkz_russian`, PostgreSQL's `russian` without its stopword lists (Snowball stemming:
+`лизинга` finds `лизинг`; `и` and `он` are found as SQLite finds them), Kazakh text —
 which PostgreSQL has no stemmer for — with `simple` (lower-cased words, so every Kazakh letter
 is searchable in any case). Title weighs A, description B, body C, tags D; `ё` is folded to
 `е` in the index and the query alike. Snippets come from `ts_headline` over the folded text,
@@ -24,9 +25,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from itemadapter import ItemAdapter
@@ -51,6 +52,8 @@ from bmkz_crawler.processors import content_hash, parse_instant
 from bmkz_crawler.state.base import state_key
 
 SCHEMA_VERSION = 1
+T = TypeVar("T")
+RUSSIAN = "bmkz_russian"  # PostgreSQL's `russian` without stopwords (see TEXT_SEARCH)
 # One advisory lock key for the archive's writers (any constant unlikely to collide): "bmkzarch".
 WRITE_LOCK = 0x626D6B7A61726368
 _INTEGER_FIELDS = frozenset({"post_id", "views", "word_count"})
@@ -91,8 +94,26 @@ CREATE INDEX IF NOT EXISTS bmkz_archive_versions_article ON bmkz_archive_version
 CREATE INDEX IF NOT EXISTS bmkz_archive_versions_crawled ON bmkz_archive_versions (crawled_at);
 CREATE INDEX IF NOT EXISTS bmkz_archive_versions_search ON bmkz_archive_versions USING gin (search);
 """
+# PostgreSQL's `russian` with its Snowball stemmers but no stopword lists: `и`, `он`, `было` (and
+# English `the`) are words a user may search for, and SQLite finds them.
+TEXT_SEARCH = f"""
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'bmkz_russian_stem') THEN
+        CREATE TEXT SEARCH DICTIONARY bmkz_russian_stem (TEMPLATE = snowball, Language = russian);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'bmkz_english_stem') THEN
+        CREATE TEXT SEARCH DICTIONARY bmkz_english_stem (TEMPLATE = snowball, Language = english);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '{RUSSIAN}') THEN
+        CREATE TEXT SEARCH CONFIGURATION {RUSSIAN} (COPY = russian);
+        ALTER TEXT SEARCH CONFIGURATION {RUSSIAN} ALTER MAPPING FOR word, hword, hword_part WITH bmkz_russian_stem;
+        ALTER TEXT SEARCH CONFIGURATION {RUSSIAN}
+            ALTER MAPPING FOR asciiword, asciihword, hword_asciipart WITH bmkz_english_stem;
+    END IF;
+END $$;
+"""
 # The text search configuration of an edition: stemming where PostgreSQL has a stemmer.
-CONFIGURATIONS = {"ru": "russian"}
+CONFIGURATIONS = {"ru": RUSSIAN}
 DEFAULT_CONFIGURATION = "simple"
 # ts_rank_cd's weights of D, C, B, A: tags (D) 4, body (C) 1, description (B) 4, title (A) 10.
 RANK_WEIGHTS = "{0.4, 0.1, 0.4, 1.0}"
@@ -100,6 +121,7 @@ HEADLINE_OPTIONS = "StartSel=\x02, StopSel=\x03, MaxWords=24, MinWords=10, MaxFr
 _SNIP_START, _SNIP_END, _SNIP_CUT = "\x02", "\x03", "\x01"
 _VERSION_SELECT = "SELECT * FROM bmkz_archive_versions"
 _WORD = re.compile(r"[^\W_]")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def configuration(language: str | None) -> str:
@@ -125,7 +147,11 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def _search_text(value: Any) -> str:
-    return fold_yo(" | ".join(value) if isinstance(value, list) else str(value or ""))
+    """The text as it is indexed: `ё` folded, and split into words exactly where the query's words
+    are split (`query_terms`) — PostgreSQL's parser would keep `COVID-19`, `2024-2025` or `3.5`
+    as tokens no typed word matches."""
+    text = fold_yo(" | ".join(value) if isinstance(value, list) else str(value or ""))
+    return _NOT_WORD.sub(" ", text)
 
 
 class PostgresArchive:
@@ -161,6 +187,7 @@ class PostgresArchive:
         try:
             with connection.transaction():
                 connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                connection.execute(TEXT_SEARCH)
                 connection.execute(SCHEMA)
                 row = connection.execute("SELECT value FROM bmkz_archive_meta WHERE key = 'schema_version'").fetchone()
                 if row is None:
@@ -191,13 +218,32 @@ class PostgresArchive:
 
     # --- writes ---------------------------------------------------------------------------------
 
+    def _reconnecting(self, write: Callable[[], T]) -> T:
+        """Run an (idempotent) write; once more on a new connection when the server dropped the
+        old one (a restart, a failover, an idle timeout between a run's first and last write)."""
+        import psycopg
+
+        try:
+            return write()
+        except psycopg.OperationalError:
+            if self._connection is not None and not (self._connection.broken or self._connection.closed):
+                raise
+            self.close()
+            self.open()
+            return write()
+
     def add_versions(self, items: Iterable[Mapping[str, Any]], exported_at: str) -> int:
-        added = 0
-        with self.connection.transaction():
-            self.connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            for item in items:
-                added += self._add_version(dict(ItemAdapter(item).items()), exported_at)
-        return added
+        batch = [dict(ItemAdapter(item).items()) for item in items]
+
+        def write() -> int:
+            added = 0
+            with self.connection.transaction():
+                self.connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                for fields in batch:
+                    added += self._add_version(dict(fields), exported_at)
+            return added
+
+        return self._reconnecting(write)
 
     def _add_version(self, fields: dict[str, Any], exported_at: str) -> int:
         from psycopg.types.json import Jsonb
@@ -276,6 +322,9 @@ class PostgresArchive:
         return article_id
 
     def record_gone(self, url: str, status: int, found_at: str) -> bool:
+        return self._reconnecting(lambda: self._record_gone(url, status, found_at))
+
+    def _record_gone(self, url: str, status: int, found_at: str) -> bool:
         with self.connection.transaction():
             row = self.connection.execute(
                 "SELECT article_id FROM bmkz_archive_article_urls WHERE url = %s", (state_key(url),)
@@ -312,14 +361,14 @@ class PostgresArchive:
         if query.until is not None:
             filters.append("v.published_utc <= %(until)s")
             parameters["until"] = _utc(query.until)
-        russian = " OR ".join(f"v.language = '{code}'" for code, name in CONFIGURATIONS.items() if name == "russian")
+        russian = " OR ".join(f"v.language = '{code}'" for code, name in CONFIGURATIONS.items() if name == RUSSIAN)
         parameters["options"] = HEADLINE_OPTIONS
         # One round trip: the best version of each matching article, ranked, with a headline of
         # the first field (title, description, body, tags: weights A, B, C, D) the query matches.
         rows = self.connection.execute(
             f"""
             WITH q AS (
-                SELECT to_tsquery('russian', %(query)s) AS russian, to_tsquery('simple', %(query)s) AS simple
+                SELECT to_tsquery('{RUSSIAN}', %(query)s) AS russian, to_tsquery('simple', %(query)s) AS simple
             ), matched AS (
                 SELECT v.id, v.article_id, v.crawled_at,
                        ts_rank_cd('{RANK_WEIGHTS}', v.search, CASE WHEN {russian} THEN q.russian ELSE q.simple END)
@@ -338,7 +387,7 @@ class PostgresArchive:
             FROM top JOIN bmkz_archive_versions AS v ON v.id = top.id CROSS JOIN q
             LEFT JOIN LATERAL (
                 SELECT field.original, c.config, c.query
-                FROM (SELECT CASE WHEN {russian} THEN 'russian'::regconfig ELSE 'simple'::regconfig END AS config,
+                FROM (SELECT CASE WHEN {russian} THEN '{RUSSIAN}'::regconfig ELSE 'simple'::regconfig END AS config,
                              CASE WHEN {russian} THEN q.russian ELSE q.simple END AS query) AS c,
                      (VALUES (1, 'a', v.title), (2, 'b', v.description), (3, 'c', v.body),
                              (4, 'd', (SELECT string_agg(tag, ' | ') FROM jsonb_array_elements_text(v.tags) AS tag)))
