@@ -544,3 +544,26 @@ def test_a_version_1_archive_is_migrated_in_place_keeping_every_version(tmp_path
         migrated.connection.execute("INSERT INTO versions_fts(versions_fts) VALUES ('integrity-check')")
     finally:
         migrated.close()
+
+
+def test_broken_archives_files_and_servers_are_one_line_not_a_traceback(tmp_path: Path, feed_file: Path) -> None:
+    from tests.servers import free_port
+
+    corrupt = tmp_path / "corrupt.sqlite3"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    good = tmp_path / "archive.sqlite3"
+    assert scrapy_archive(good, "import", str(feed_file)).returncode == 0
+    latin1 = tmp_path / "latin1.jsonl"
+    latin1.write_bytes('{"title": "caf\xe9"}\n'.encode("latin-1"))
+    cases = [
+        (corrupt, ("stats",)),
+        (good, ("search", "лизинг", "-o", str(tmp_path / "no" / "such" / "dir" / "out.csv"))),
+        (good, ("import", str(latin1))),
+        (f"postgresql://bmkz@127.0.0.1:{free_port()}/x", ("stats",)),  # type: ignore[list-item]
+    ]
+    for archive, args in cases:
+        completed = scrapy_archive(archive, *args)  # type: ignore[arg-type]
+        assert completed.returncode == 1, (args, completed.stderr[-2000:])
+        assert "Traceback" not in completed.stderr and completed.stderr.startswith("error: "), completed.stderr
+        assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+    assert scrapy_archive(good, "history", "²").returncode == 1  # not a post id: an unknown URL

@@ -58,7 +58,17 @@ def _articles(path: Path, result: ImportResult) -> Iterator[dict[str, Any]]:
             if not isinstance(item, dict) or not all(item.get(name) for name in REQUIRED_FIELDS):
                 result.skipped += 1
                 continue
+            if not all(_whole_number(item.get(name)) for name in INTEGER_FIELDS):
+                result.skipped += 1  # "post_id": "abc" is no article of ours, in any store
+                continue
             yield item
+
+
+INTEGER_FIELDS = ("post_id", "views", "word_count")
+
+
+def _whole_number(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def feed_format(path: str) -> str | None:

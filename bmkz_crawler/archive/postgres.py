@@ -406,7 +406,7 @@ class PostgresArchive:
 
     def history(self, url_or_post_id: str, language: str | None = None) -> list[Version]:
         key = url_or_post_id.strip()
-        if key.isdigit():
+        if key.isascii() and key.isdigit():
             rows = self.connection.execute(
                 "SELECT id, language FROM bmkz_archive_articles WHERE post_id = %s "
                 "AND (%s::text IS NULL OR language = %s)",

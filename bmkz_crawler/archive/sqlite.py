@@ -316,7 +316,7 @@ class SQLiteArchive:
 
     def history(self, url_or_post_id: str, language: str | None = None) -> list[Version]:
         key = url_or_post_id.strip()
-        if key.isdigit():
+        if key.isascii() and key.isdigit():
             rows = self.connection.execute(
                 "SELECT id, language FROM articles WHERE post_id = ? AND (? IS NULL OR language = ?)",
                 (int(key), language, language),

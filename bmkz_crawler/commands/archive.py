@@ -17,6 +17,7 @@ import csv
 import json
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -87,6 +88,14 @@ class Command(ScrapyCommand):
             self.exitcode = EXIT_BAD_INPUT
         except BrokenPipeError:  # `| head` has read what it wanted: no traceback at exit either
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, UnicodeDecodeError, sqlite3.Error) as error:  # a file, a disk, an archive file
+            print(f"error: {_one_line(error)}", file=sys.stderr)
+            self.exitcode = EXIT_NOT_FOUND
+        except Exception as error:  # a server's error (psycopg.Error, not importable without the extra)
+            if not type(error).__module__.startswith("psycopg"):
+                raise
+            print(f"error: the archive's PostgreSQL server: {_one_line(error)}", file=sys.stderr)
+            self.exitcode = EXIT_NOT_FOUND
 
     def _run(self, args: list[str], opts: argparse.Namespace) -> int:
         if not args or args[0] not in SUBCOMMANDS:
@@ -323,3 +332,8 @@ def _limit(value: str | None) -> int:
     if limit < 1:
         raise BadInput(f"--limit={value!r} is not accepted: use a whole number of at least 1")
     return limit
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return f"{type(error).__name__}: {text}" if not isinstance(error, OSError) else text
