@@ -354,3 +354,41 @@ def test_redis_mode_workers_stopping_together_alert_once(stubs: Stubs, redis_sta
     for store in workers:
         store.close()
     assert stubs.counts() == (1, 1, 1)
+
+
+def test_a_pass_from_a_run_that_overlapped_the_failing_one_is_not_a_recovery(stubs: Stubs, store: StateStore) -> None:
+    """Redis-mode workers of one crawl judge their own shares: one failing and one passing within
+    seconds must not make "started failing" and "recovered" of the same crawl."""
+    settings, failing = stubs.settings(), {ERROR_RATE: "23% of 400 fetches failed (max 10%)"}
+    passed = [name for name in ALL_MONITORS if name not in failing]
+    alert_on_verdict(
+        settings, failing, passed, run_label="a", store=store, now=T0, run_started=T0 - timedelta(minutes=5)
+    )
+    overlapping = alert_on_verdict(settings, {}, ALL_MONITORS, run_label="b", store=store,
+                                   now=T0 + timedelta(seconds=3), run_started=T0 - timedelta(minutes=4))  # fmt: skip
+    assert overlapping == [] and stubs.counts() == (1, 1, 1)
+    later = alert_on_verdict(settings, {}, ALL_MONITORS, run_label="c", store=store,
+                             now=T0 + timedelta(minutes=20), run_started=T0 + timedelta(minutes=15))  # fmt: skip
+    assert [alert.kind for alert in later] == ["recovered"] and stubs.counts() == (2, 2, 2)
+
+
+def test_a_channel_failing_in_an_unforeseen_way_is_counted_and_the_others_still_told(
+    stubs: Stubs, store: StateStore
+) -> None:
+    import http.client
+
+    from bmkz_crawler.monitoring.alerts import alert_channels
+
+    class Truncating:
+        name = "broken"
+
+        def send(self, subject: str, text: str) -> None:
+            raise http.client.IncompleteRead(b"partial")
+
+    stats = MemoryStatsCollector(get_crawler())
+    settings = stubs.settings()
+    channels = [Truncating(), *alert_channels(settings)]
+    [alert] = alert_on_verdict(settings, {ERROR_RATE: "x"}, [], run_label="a", store=store, stats=stats,
+                               channels=channels, now=T0)  # type: ignore[list-item]  # fmt: skip
+    assert sorted(alert.sent) == ["email", "slack", "telegram"] and "IncompleteRead" in alert.errors["broken"]
+    assert stats.get_value(FAILED_STAT) == 1

@@ -21,6 +21,7 @@ a broken Telegram token does not make the e-mail repeat itself every 15 minutes.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import logging
 import os
@@ -55,6 +56,7 @@ SECRET_ENV: tuple[str, ...] = (
     "BMKZ_SLACK_WEBHOOK_URL",
 )
 STATE_KEY = "alerts"  # {monitor name: failing since (ISO UTC)}
+LAST_FAILED_KEY = "alerts/last_failed"  # {monitor name: when a run last judged it failing (ISO UTC)}
 SENT_STAT = "bmkz/alerts/sent"
 FAILED_STAT = "bmkz/alerts/failed"
 SEND_TIMEOUT_S = 15.0
@@ -284,7 +286,8 @@ def _post_json(url: str, payload: Mapping[str, Any], *, what: str, secret: str) 
     except urllib.error.HTTPError as error:
         body = error.read().decode("utf-8", "replace")
         raise AlertSendError(f"{what} answered HTTP {error.code}: {_one_line(body)[:200]}") from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
+        # HTTPException: a truncated or malformed answer (IncompleteRead, BadStatusLine)
         raise AlertSendError(f"{what} could not be reached: {_one_line(error).replace(secret, '***')}") from None
 
 
@@ -309,8 +312,12 @@ def alert_on_verdict(
     stats: StatsCollector | None = None,
     channels: list[AlertChannel] | None = None,
     now: datetime | None = None,
+    run_started: datetime | None = None,
 ) -> list[Alert]:
     """Send what changed since each channel was last told; the messages sent (or tried).
+
+    `run_started`: a monitor passing in a run that started before the last run that judged it
+    failing ended (Redis-mode workers of one crawl) is not taken as recovered.
 
     `failed` maps monitor name to its one-line reason, `passed` names the monitors that passed;
     a monitor in neither (not run this time) keeps its state. Nothing is read or written when
@@ -325,7 +332,7 @@ def alert_on_verdict(
         store = open_state_store(settings.get("BMKZ_STATE_URI"))
     try:
         with _one_alerter(store):
-            return _alert(store, channels, settings, dict(failed), set(passed), run_label, stats, now)
+            return _alert(store, channels, settings, dict(failed), set(passed), run_label, stats, now, run_started)
     finally:
         if own_store:
             store.close()
@@ -359,9 +366,18 @@ def _alert(
     run_label: str,
     stats: StatsCollector | None,
     now: datetime,
+    run_started: datetime | None = None,
 ) -> list[Alert]:
     memory = store.load_memory()
     known = _load(memory.get(STATE_KEY))
+    # A pass clears only failures judged before this run started: in Redis mode a worker whose run
+    # overlapped a failing worker's does not announce "recovered" for the same crawl.
+    last_failed = _load(memory.get(LAST_FAILED_KEY))
+    if run_started is not None:
+        passed = {name for name in passed if not _after(last_failed.get(name), run_started)}
+    if failed:
+        last_failed.update({name: now.isoformat(timespec="seconds") for name in failed})
+        store.save_memory({LAST_FAILED_KEY: json.dumps(last_failed, sort_keys=True, ensure_ascii=False)})
     failing_since = {name: known.get(name) or now.isoformat(timespec="seconds") for name in failed}
     failing_since.update({name: since for name, since in known.items() if name not in failed and name not in passed})
     store.save_memory({STATE_KEY: json.dumps(failing_since, sort_keys=True, ensure_ascii=False)})
@@ -382,7 +398,9 @@ def _alert(
             alert = alerts.setdefault(text, Alert(kind, subject, text, monitors))
             try:
                 channel.send(subject, text)
-            except AlertSendError as error:
+            except Exception as error:  # AlertSendError, or anything a channel did not foresee
+                if not isinstance(error, AlertSendError):
+                    error = AlertSendError(f"{channel.name}: {type(error).__name__}: {_one_line(error)[:200]}")
                 alert.errors[channel.name] = str(error)
                 logger.error("Alert not sent on %s (retried next run): %s", channel.name, error)
                 if stats is not None:
@@ -490,7 +508,32 @@ class AlertAction(Action):
         if verdict is None:
             logger.warning("No run verdict to alert on: VerdictAction must run before AlertAction")
             return
-        alert_on_verdict(settings, verdict.failed, verdict.passed, run_label=run_label(crawler), stats=crawler.stats)
+        alert_on_verdict(
+            settings,
+            verdict.failed,
+            verdict.passed,
+            run_label=run_label(crawler),
+            stats=crawler.stats,
+            run_started=run_start(crawler),
+        )
+
+
+def run_start(crawler: Any) -> datetime | None:
+    started = crawler.stats.get_value("start_time") if crawler.stats else None
+    if isinstance(started, datetime):
+        return started if started.tzinfo else started.replace(tzinfo=UTC)
+    return None
+
+
+def _after(moment: str | None, start: datetime) -> bool:
+    """`moment` (ISO) is at or after `start`."""
+    if not moment:
+        return False
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return False
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)) >= start
 
 
 def run_label(crawler: Any) -> str:
