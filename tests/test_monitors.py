@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bmkz_crawler.items import ARTICLE_FIELDS
 from bmkz_crawler.mirror.testing import running_mirror
 from bmkz_crawler.monitoring.history import run_record
@@ -17,6 +19,7 @@ from bmkz_crawler.monitoring.monitors import (
     HISTORY_CHECKS,
     RUN_CHECKS,
     MonitorContext,
+    NotJudged,
     check_article_schema,
     check_editions,
     check_error_rate,
@@ -30,7 +33,16 @@ from bmkz_crawler.state.sqlite import SQLiteStateStore
 from tests.crawl import run_crawl
 
 NOW = datetime(2026, 11, 7, 12, 0, tzinfo=UTC)
-GOOD = {"finish_reason": "finished", "response_received_count": 100, "item_scraped_count": 10, "bmkz/new": 10}
+GOOD = {
+    "finish_reason": "finished",
+    "response_received_count": 100,
+    "item_scraped_count": 10,
+    "bmkz/new": 10,
+    "article/extracted": 10,
+    "spidermon/validation/items": 10,
+    "bmkz/coverage/articles": 40,
+    **{f"bmkz/coverage/{name}": 40 for name in ARTICLE_FIELDS},
+}
 
 
 def context(history: list[dict[str, Any]] | None = None, **stats: Any) -> MonitorContext:
@@ -48,8 +60,19 @@ def past_run(hours_ago: float, *, plan: str = "sweep", **values: Any) -> dict[st
 
 def test_a_good_run_passes_every_monitor_with_a_human_name() -> None:
     verdict = judge(context())
-    assert verdict.ok and verdict.passed == [*RUN_CHECKS, *HISTORY_CHECKS]
-    assert all(name[0].isupper() and "_" not in name for name in verdict.passed)
+    assert verdict.ok and verdict.passed == [*RUN_CHECKS, "New articles"]  # new articles need no history
+    assert all(name[0].isupper() and "_" not in name for name in [*RUN_CHECKS, *HISTORY_CHECKS])
+
+
+def test_a_run_with_nothing_to_judge_neither_passes_nor_fails_those_monitors() -> None:
+    """A planned run of 304s only must not make a failing monitor "recovered" (and the next run
+    with articles "failing" again): with nothing to judge, a monitor is skipped."""
+    quiet = judge(context(**{"item_scraped_count": 0, "bmkz/new": 0, "article/extracted": 0,
+                             "spidermon/validation/items": 0, "bmkz/coverage/articles": 0}))  # fmt: skip
+    judged = set(quiet.passed) | set(quiet.failed)
+    assert not judged & {"Field coverage", "Markup drift", "Article schema", "New articles"}
+    outage = judge(context(response_received_count=0, **{"bmkz/errors/http/503": 0}))
+    assert "Pages fetched" in outage.failed and not {"Error rate", "Articles found"} & set(outage.passed)
 
 
 def test_a_304_is_a_success_not_an_error() -> None:
@@ -76,7 +99,11 @@ def test_field_coverage_requires_every_required_field_and_the_optional_threshold
         "of 40 articles: title 98% (required), tags 5% (expected 30%)"
     )
     few = {**full, "bmkz/coverage/tags": 0}  # optional fields are judged from 30 articles on
-    assert check_field_coverage(context(**{"bmkz/coverage/articles": 5, **few})) is None
+    with pytest.raises(NotJudged):
+        check_field_coverage(context(**{"bmkz/coverage/articles": 5, **few}))
+    assert check_field_coverage(context(**{"bmkz/coverage/articles": 5, **few, "bmkz/coverage/title": 4})) == (
+        "of 5 articles: title 80% (required)"
+    )
 
 
 def test_markup_drift_reuses_the_generic_layer_share() -> None:
@@ -122,12 +149,22 @@ def test_no_new_article_for_hours_fails_and_a_recent_one_passes() -> None:
     assert check_new_articles(context([past_run(9, new=4)])) is None  # this run has new ones
 
 
-def test_a_section_silent_on_a_sweep_fails_when_its_rate_predicts_articles() -> None:
-    history = [past_run(48, sections={"Спорт": 20, "Культура": 2}), past_run(24, sections={"Спорт": 20})]
+def sweeps(*hours_ago: float, **values: Any) -> list[dict[str, Any]]:
+    return [past_run(hours, **values) for hours in hours_ago]
+
+
+def test_a_section_silent_on_a_sweep_fails_when_its_usual_sweep_finds_articles() -> None:
+    history = [
+        past_run(96, sections={"Спорт": 900, "Культура": 300}),  # the first sweep: the back catalogue
+        *sweeps(72, 48, 24, sections={"Спорт": 20, "Культура": 2}),
+    ]
     now_stats = {"bmkz/exported/section/Культура": 0}
     assert check_sections(context(history, **now_stats)) == "1 sections silent on this sweep: Спорт (0, expected 20)"
     assert check_sections(context(history, **{"bmkz/exported/section/Спорт": 1})) is None
-    assert check_sections(context(history, **{"bmkz/plan": "planned"})) is None  # only sweeps walk sections
+    with pytest.raises(NotJudged):
+        check_sections(context(history, **{"bmkz/plan": "planned"}))  # only sweeps walk sections
+    with pytest.raises(NotJudged):
+        check_sections(context(history[-2:]))  # two sweeps are too few to know a section's usual count
     # articles exported by planned runs since the last sweep count as the section's
     planned = [*history, past_run(6, plan="planned", sections={"Спорт": 3})]
     assert check_sections(context(planned)) is None
@@ -136,18 +173,15 @@ def test_a_section_silent_on_a_sweep_fails_when_its_rate_predicts_articles() -> 
 def test_sweep_only_monitors_are_not_judged_on_a_planned_run() -> None:
     """Neither passed nor failed on a planned run, so an alert raised on a sweep stays raised
     until a sweep judges again (no "recovered" from the next planned run, no flapping)."""
-    from bmkz_crawler.monitoring.monitors import judge
-
-    history = [past_run(48, sections={"Спорт": 20}), past_run(24, sections={"Спорт": 20})]
-    sweep = judge(context(history))
-    assert "Sections" in sweep.failed
+    history = sweeps(72, 48, 24, sections={"Спорт": 20})
+    assert "Sections" in judge(context(history)).failed
     planned = judge(context(history, **{"bmkz/plan": "planned"}))
     assert "Sections" not in planned.failed and "Sections" not in planned.passed
     assert "Editions" not in planned.passed and "Finish reason" in planned.passed
 
 
 def test_an_edition_silent_on_a_sweep_fails() -> None:
-    history = [past_run(24, articles={"ru": 60, "kk": 30})]
+    history = sweeps(72, 48, 24, articles={"ru": 60, "kk": 30})
     assert check_editions(context(history, **{"bmkz/exported/edition/ru": 12})) == (
         "no article on this sweep from edition kk (0, expected 30)"
     )
@@ -171,9 +205,10 @@ def test_dead_section_missing_edition_and_failed_feed_store_fail_cron_each_by_na
     state.parent.mkdir()
     store = SQLiteStateStore(state)
     store.open()
-    yesterday = datetime.now(UTC) - timedelta(hours=24)
-    earlier = run_record({"start_time": yesterday, "finish_time": yesterday}, spider="news", verdict="ok", failed={})
-    store.record_run({**earlier, "new": 50, "articles": {"ru": 40, "en": 30}, "sections": {"Спорт": 40}})
+    for days in (3, 2, 1):  # three daily sweeps exported a section and an edition every day
+        then = datetime.now(UTC) - timedelta(days=days)
+        earlier = run_record({"start_time": then, "finish_time": then}, spider="news", verdict="ok", failed={})
+        store.record_run({**earlier, "new": 50, "articles": {"ru": 40, "en": 30}, "sections": {"Спорт": 40}})
     store.close()
     feeds = {str(tmp_path / "run" / "ok.jsonl"): {"format": "jsonlines"}, "/dev/full": {"format": "jsonlines"}}
     with running_mirror(tmp_path / "mirror", articles=60, seed=3) as mirror:
@@ -189,9 +224,9 @@ def test_dead_section_missing_edition_and_failed_feed_store_fail_cron_each_by_na
     ]
     assert "  result          FAILED: 1 feeds failed to store" in result.log
     runs = runs_in(state)
-    assert len(runs) == 2 and runs[1]["verdict"] == "failed"
-    assert runs[1]["failed_monitors"] == ["Feeds stored", "Editions", "Sections"]
-    assert runs[1]["articles"]["ru"] > 0 and runs[1]["new"] == 60 and runs[1]["exported"] == 0
+    assert len(runs) == 4 and runs[3]["verdict"] == "failed"
+    assert runs[3]["failed_monitors"] == ["Feeds stored", "Editions", "Sections"]
+    assert runs[3]["articles"]["ru"] > 0 and runs[3]["new"] == 60 and runs[3]["exported"] == 0
 
 
 def test_unknown_markup_and_an_error_storm_trip_their_monitors_and_crawl_exits_as_before(tmp_path: Path) -> None:
