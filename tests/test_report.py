@@ -283,3 +283,25 @@ def test_a_cron_run_of_the_mirror_writes_its_report(mirror300: MirrorHandle, tmp
     assert html.count("<svg") == len(CHARTS)
     sections = chart_svg(html, "sections")
     assert any(label in sections for label in ("Новости", "Экономика", "Политика", "Жаңалықтар"))
+
+
+def test_site_text_and_odd_records_never_stop_the_report(tmp_path: Path) -> None:
+    """Section names come from the site (`$` is not maths), sources may be many, and a record
+    written by another version or edited by hand may hold anything where a number belongs."""
+    from bmkz_crawler.report.sample import sample_history
+
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    runs = sample_history(now=now, days=1, every_minutes=60)
+    runs[-1] = {
+        **runs[-1],
+        "sections": {"Акции $#$": 3, "a $_$ b": 2, "$^$ test": 1},
+        "field_sources": {
+            "title": 5,
+            "body": {f"generic_{n}": 1 for n in range(40)} | {f"src{n}": 1 for n in range(60)},
+        },
+        "requests": "many",
+        "duration_s": None,
+        "errors": {"http/500": "x"},
+    }
+    page = write_report(runs, tmp_path / "r.html", days=1, now=now).read_text(encoding="utf-8")
+    assert "Акции $#$" in page

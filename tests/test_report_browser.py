@@ -55,7 +55,11 @@ def test_report_renders_every_chart_in_chromium(tmp_path: Path) -> None:
             page.on("request", lambda request: requested.append(request.url))
             page.goto(page_url, wait_until="load")
             charts = page.evaluate(DRAWN)
-            screenshot = tmp_path / "report.png"
+            # Kept after the run (pytest's tmp_path goes after three runs): .test-artifacts/, or
+            # BMKZ_TEST_ARTIFACTS; .ci/run names it at the end.
+            artifacts = Path(os.environ.get("BMKZ_TEST_ARTIFACTS") or Path(__file__).parents[1] / ".test-artifacts")
+            artifacts.mkdir(parents=True, exist_ok=True)
+            screenshot = artifacts / "report-screenshot.png"
             page.screenshot(path=str(screenshot), full_page=True)
         finally:
             browser.close()

@@ -10,6 +10,7 @@ charts inlined in one page never collide.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 from collections import Counter
@@ -37,6 +38,7 @@ SVG_RC = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "path.simplify": True,
+    "text.parse_math": False,  # section names come from the site: `$...$` in one is text, not maths
 }
 WIDTH = 9.0  # inches; the page scales the SVG to its column
 FAILED_COLOR = "#d62728"
@@ -147,8 +149,8 @@ def articles_by_section(series: Series) -> Figure:
 
 def _source_colors(sources: Sequence[str]) -> dict[str, str]:
     colors: dict[str, str] = {}
-    known = iter(KNOWN_SOURCE_COLORS * 4)
-    generic = iter(GENERIC_SOURCE_COLORS * 4)
+    known = itertools.cycle(KNOWN_SOURCE_COLORS)
+    generic = itertools.cycle(GENERIC_SOURCE_COLORS)
     for source in sources:
         if source == "missing":
             colors[source] = MISSING_COLOR

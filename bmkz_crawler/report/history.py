@@ -137,6 +137,17 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
+def number(value: Any, kind: type = int) -> Any:
+    """A count or duration from a record; 0 for what is not a number (a record written by another
+    version, or edited by hand, must not stop the report)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            value = float(str(value))
+        except ValueError:
+            return kind(0)
+    return kind(value) if value == value else kind(0)  # NaN -> 0
+
+
 def _counts(run: Mapping[str, Any], key: str) -> Mapping[str, int]:
     value = run.get(key)
     return value if isinstance(value, Mapping) else {}
@@ -165,20 +176,20 @@ def build_series(runs: Sequence[Mapping[str, Any]], period: Period) -> Series:
         ok = run.get("verdict") == "ok"
         runs_per_bucket[index] += 1
         failed[index] += not ok
-        requests[index] += int(run.get("requests") or 0)
-        new[index] += int(run.get("new") or 0)
-        not_modified[index] += int(run.get("not_modified") or 0)
+        requests[index] += number(run.get("requests"))
+        new[index] += number(run.get("new"))
+        not_modified[index] += number(run.get("not_modified"))
         for edition, count in _counts(run, "articles").items():
-            articles.setdefault(edition, int_list())[index] += int(count)
+            articles.setdefault(edition, int_list())[index] += number(count)
         for kind, count in _counts(run, "errors").items():
-            errors.setdefault(kind, int_list())[index] += int(count)
+            errors.setdefault(kind, int_list())[index] += number(count)
         for section, count in _counts(run, "sections").items():
-            series.sections[section] += int(count)
+            series.sections[section] += number(count)
         for field_name, by_source in _counts(run, "field_sources").items():
             per_source = sources.setdefault(field_name, {})
             for source, count in (by_source if isinstance(by_source, Mapping) else {}).items():
-                per_source.setdefault(source, [0] * source_buckets)[source_index] += int(count)
-        duration = float(run.get("duration_s") or 0.0)
+                per_source.setdefault(source, [0] * source_buckets)[source_index] += number(count)
+        duration = float(number(run.get("duration_s"), float))
         series.run_times.append(started)
         series.durations.append(duration)
         if not ok:

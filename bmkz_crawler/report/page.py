@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from bmkz_crawler.report.charts import Chart, format_time
-from bmkz_crawler.report.history import Period, failed_monitor_counts, parse_time
+from bmkz_crawler.report.history import Period, failed_monitor_counts, number, parse_time
 
 STYLE = """
 body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; margin: 0 auto; max-width: 980px;
@@ -72,13 +72,13 @@ def render_page(runs: Sequence[Mapping[str, Any]], period: Period, charts: Seque
     if not runs:
         parts.append('<p class="empty">No run recorded in this period: nothing to chart.</p></body></html>')
         return "\n".join(parts)
-    exported = sum(int(run.get("exported") or 0) for run in runs)
+    exported = sum(number(run.get("exported")) for run in runs)
     parts.append(
         '<div class="cards">'
         + _card("runs", f"{len(runs):,}")
         + _card("failed runs", f"{failed:,}", "failed" if failed else "ok")
         + _card("articles exported", f"{exported:,}")
-        + _card("requests", f"{sum(int(run.get('requests') or 0) for run in runs):,}")
+        + _card("requests", f"{sum(number(run.get('requests')) for run in runs):,}")
         + "</div>"
     )
     parts.append(_last_run(runs[-1]))
