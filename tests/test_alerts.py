@@ -392,3 +392,19 @@ def test_a_channel_failing_in_an_unforeseen_way_is_counted_and_the_others_still_
                                channels=channels, now=T0)  # type: ignore[list-item]  # fmt: skip
     assert sorted(alert.sent) == ["email", "slack", "telegram"] and "IncompleteRead" in alert.errors["broken"]
     assert stats.get_value(FAILED_STAT) == 1
+
+
+def test_a_cron_run_that_cannot_start_still_alerts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No monitor runs when the spider cannot start (here: its Redis state is down); the run says
+    so through the channels, straight, since the alert state is in that store too."""
+    from tests.crawl import run_crawl
+    from tests.servers import free_port
+
+    settings = {"BMKZ_ALERT_CHANNELS": "slack", "BMKZ_STATE_URI": f"redis://127.0.0.1:{free_port()}/0"}
+    with running_http_stub("slack") as slack:
+        monkeypatch.setenv("BMKZ_SLACK_WEBHOOK_URL", f"{slack.url}/services/T0/B0/XYZ")
+        result = run_crawl("http://127.0.0.1:9/", tmp_path / "run", settings=settings, output=None, command="cron")
+    assert result.returncode != 0
+    [text] = slack.texts()
+    assert "- Crawl started: news could not start" in text, result.log[-2000:]
+    assert "every run that cannot start sends this again" in text

@@ -29,6 +29,7 @@ from bmkz_crawler.commands.crawl import Command as CrawlCommand
 from bmkz_crawler.compat import create_crawler
 from bmkz_crawler.feedstorage import WRITE_ERRORS_STAT
 from bmkz_crawler.monitoring import RunVerdict, run_verdict
+from bmkz_crawler.monitoring.alerts import alert_not_started
 from bmkz_crawler.monitoring.monitors import OK_FINISH_REASONS, STATS_ONLY_CHECKS, MonitorContext, judge
 from bmkz_crawler.pipelines.export_marker import STATE_WRITE_ERRORS_STAT
 from bmkz_crawler.state.lock import EXIT_LOCKED, RunLock, crawl_lock_or_refuse, lock_path
@@ -82,6 +83,7 @@ class Command(CrawlCommand):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed or crawler.stats is None:
             print(f"scrapy cron: {spider_name} could not start (see the log)", file=sys.stderr)
+            alert_not_started(self.settings, f"{spider_name} could not start (see the cron log)")
             return EXIT_FAILED
         outcome = CrawlOutcome(
             spider_name,

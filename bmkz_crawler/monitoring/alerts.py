@@ -56,6 +56,7 @@ SECRET_ENV: tuple[str, ...] = (
     "BMKZ_SLACK_WEBHOOK_URL",
 )
 STATE_KEY = "alerts"  # {monitor name: failing since (ISO UTC)}
+CRAWL_STARTED = "Crawl started"  # the pseudo-monitor of a cron run that never reached its monitors
 LAST_FAILED_KEY = "alerts/last_failed"  # {monitor name: when a run last judged it failing (ISO UTC)}
 SENT_STAT = "bmkz/alerts/sent"
 FAILED_STAT = "bmkz/alerts/failed"
@@ -511,11 +512,38 @@ class AlertAction(Action):
         alert_on_verdict(
             settings,
             verdict.failed,
-            verdict.passed,
+            [*verdict.passed, CRAWL_STARTED],  # it ran: a "could not start" alert recovers
             run_label=run_label(crawler),
             stats=crawler.stats,
             run_started=run_start(crawler),
         )
+
+
+def alert_not_started(settings: BaseSettings, reason: str) -> None:
+    """A cron run that never reached its monitors (its spider could not start: a state store or
+    archive that cannot be opened, a broken setting met late) is alerted as the monitor
+    `Crawl started` failing — through the alert state when the state store opens, so once; when it
+    does not, straight to every channel (nothing remembers that it was told: each such run tells)."""
+    channels = alert_channels(settings) if configured_channel_names(settings) else []
+    if not channels:
+        return
+    label = f"cron, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    try:
+        alert_on_verdict(settings, {CRAWL_STARTED: reason}, [], run_label=label, channels=channels)
+        return
+    except Exception as error:  # the state store itself is what failed
+        logger.warning("Alert state not readable (%s): telling every channel", _one_line(error))
+    site = str(settings.get("BMKZ_BASE_URL") or "")
+    _kind, subject, text, _monitors = failing_message(site, label, {CRAWL_STARTED: reason}, {})
+    text = text.replace(
+        "Nothing more is sent while they keep failing; a message follows when they pass again.",
+        "The alert state could not be read either: every run that cannot start sends this again.",
+    )
+    for channel in channels:
+        try:
+            channel.send(subject, text)
+        except Exception as error:
+            logger.error("Alert not sent on %s: %s", channel.name, _one_line(error))
 
 
 def run_start(crawler: Any) -> datetime | None:

@@ -369,7 +369,8 @@ def monitor_context(crawler: Crawler, stats: Mapping[str, Any]) -> MonitorContex
 
         started = stats.get("start_time")
         since = started.replace(tzinfo=started.tzinfo or UTC) if isinstance(started, datetime) else datetime.now(UTC)
-        history_since = (since - SILENCE_WINDOW).isoformat(timespec="seconds")
+        no_new = timedelta(hours=max(crawler.settings.getfloat("BMKZ_MONITOR_NO_NEW_HOURS"), 0.0))
+        history_since = (since - max(SILENCE_WINDOW, no_new)).isoformat(timespec="seconds")
         try:
             store = open_history(crawler.settings)
             try:
