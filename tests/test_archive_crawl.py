@@ -21,10 +21,14 @@ from tests.servers import free_port
 SMALL, GROWN = 60, 72
 
 
-@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    ("store", "deleted_redirect"), [("sqlite", False), ("postgresql", False), ("sqlite", True)]
+)
 def test_versions_silent_edits_and_deletions_from_two_crawls_of_a_growing_site(
-    store: str, tmp_path: Path, request: pytest.FixtureRequest
+    store: str, deleted_redirect: bool, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    """With `deleted_redirect` the site answers a deleted article with a 301 to its edition's
+    home page, as a redirection plugin does, instead of 404: still a deletion."""
     archive_uri = (
         str(tmp_path / "archive.sqlite3") if store == "sqlite" else request.getfixturevalue("postgres_database")
     )
@@ -40,7 +44,8 @@ def test_versions_silent_edits_and_deletions_from_two_crawls_of_a_growing_site(
     # The site grows by 12 articles; meanwhile some older ones were edited (visibly or silently)
     # or deleted. A mode=full run reads every sitemap, so it fetches every article again and asks
     # the archived ones no sitemap lists any more.
-    with running_mirror(tmp_path / "grown", articles=GROWN, grown_from=[SMALL], extra_args=port) as grown:
+    grown_args = [*port, *(["--deleted-redirect"] if deleted_redirect else [])]
+    with running_mirror(tmp_path / "grown", articles=GROWN, grown_from=[SMALL], extra_args=grown_args) as grown:
         second = run_crawl(grown.base_url, tmp_path / "run2", settings=settings, args={"mode": "full"})
         changes, truth_after = grown.changes(), {state_key(row["url"]): row for row in grown.truth()}
         asked_deleted = [r for r in grown.requests() if r.path in {e["path"] for e in changes["deleted"]}]
@@ -49,7 +54,8 @@ def test_versions_silent_edits_and_deletions_from_two_crawls_of_a_growing_site(
     deleted = {state_key(entry["url"]) for entry in changes["deleted"]}
     visible = {url for url, row in truth_after.items() if url in truth_before and row["content_hash"] != truth_before[url]["content_hash"]} - silent  # fmt: skip
     assert len(silent) == 3 and len(deleted) == 2 and visible
-    assert second.stat(GONE_CHECK_ASKED) == 2 and {r.status for r in asked_deleted} == {404}
+    gone_status = 301 if deleted_redirect else 404
+    assert second.stat(GONE_CHECK_ASKED) == 2 and {r.status for r in asked_deleted} == {gone_status}
 
     archive: ArchiveStore | None = open_archive(archive_uri)
     assert archive is not None
@@ -69,7 +75,7 @@ def test_versions_silent_edits_and_deletions_from_two_crawls_of_a_growing_site(
             assert history[0]["modified_at"] == history[1]["modified_at"]
             assert "body" in found[url].fields and found[url].words_added["body"] > 0  # related links may go too
         assert {state_key(g.url) for g in archive.gone()} == deleted
-        assert all(g.status == 404 and g.last_version["url"] for g in archive.gone())
+        assert all(g.status == gone_status and g.last_version["url"] for g in archive.gone())
         # search in both editions finds an article by a word of its title
         for language in ("ru", "kk"):
             row = next(r for r in truth_after.values() if r["language"] == language)

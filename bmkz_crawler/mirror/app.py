@@ -63,10 +63,14 @@ class MirrorApp:
         cache_size: int = 1024,
         theme: str = DEFAULT_THEME,
         validators: bool = True,
+        deleted_redirect: bool = False,
     ) -> None:
         self.site = site
         self.base = base
         self.validators = validators
+        # Deleted articles answer 301 to their edition's home page instead of 404 (as a redirection
+        # plugin does), when asked to.
+        self.deleted_paths = {meta.path for meta in site.articles if meta.deleted} if deleted_redirect else set()
         self.faults = faults or Faults(site, enabled=False)
         self.theme = get_theme(theme)
         self.chrome: dict[str, Chrome] = {edition.lang: self.theme.chrome(site, edition, base) for edition in EDITIONS}
@@ -117,6 +121,8 @@ class MirrorApp:
             return self._redirect("/kz/", 301)
         if rest and not rest.endswith("/") and "." not in rest.rsplit("/", 1)[-1]:
             return self._redirect(f"{path}/" + (f"?{query}" if query else ""), 301)
+        if path.lstrip("/") in self.deleted_paths:
+            return self._redirect("/kz/" if edition is KK else "/", 301)
         fault = self._article_fault(f"{edition.prefix}{rest}")
         if fault == fault_kinds.MISSING:
             return self.not_found[edition.lang]

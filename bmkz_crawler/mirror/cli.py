@@ -39,6 +39,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "a smaller run is that site as it stood earlier, with the same dates",
     )
     parser.add_argument(
+        "--deleted-redirect",
+        action="store_true",
+        help="deleted articles (--grown-from) answer 301 to their edition's home page instead of 404",
+    )
+    parser.add_argument(
         "--no-validators",
         dest="validators",
         action="store_false",
@@ -145,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     faults = Faults(site, fault_config(args), enabled=args.faults)
     request_log = args.request_log.open("w", encoding="utf-8", buffering=1) if args.request_log else None
     _, app = listen(
-        lambda base: MirrorApp(site, base, faults, theme=args.theme, validators=args.validators),
+        lambda base: MirrorApp(
+            site, base, faults, theme=args.theme, validators=args.validators, deleted_redirect=args.deleted_redirect
+        ),
         args.port,
         args.host,
         request_log,

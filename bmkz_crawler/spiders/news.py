@@ -51,6 +51,7 @@ SITEMAP_PRIORITY = 10
 DISCOVERY_PRIORITY = 40  # home pages and robots.txt: small in number, they unlock everything
 
 SOURCE = "bmkz_source"  # request meta: the feed or sitemap that listed an article
+GONE_CHECK = "bmkz_gone_check"  # request meta: an archived article asked again because no sitemap lists it
 
 # charset-normalizer's "chaos" (0 = clean text) above which a detected charset is not trusted.
 MAX_CHARSET_CHAOS = 0.2
@@ -204,7 +205,13 @@ class NewsSpider(Spider):
             archive_failed(self.crawler, "listing archived articles for the gone check", error)
             return []
         requests = [self.article_request(url) for url in self.policy.unlisted(archived, limit)]
-        asked = [request for request in requests if request is not None]
+        # dont_filter: a deleted article redirected to a page fetched already (the home page) must
+        # still arrive, to be seen as no article.
+        asked = [
+            request.replace(meta={**request.meta, GONE_CHECK: True}, dont_filter=True)
+            for request in requests
+            if request is not None
+        ]
         self.stats.inc_value(GONE_CHECK_ASKED, len(asked))
         return asked
 
@@ -415,6 +422,7 @@ class NewsSpider(Spider):
         if article is None:
             # Counted by the extractor (article/not_article); a static page from a sitemap, say.
             logger.info("Not an article page, no item: %s", response.url)
+            self._redirected_away(response)
             return
         if b"</html>" not in response.body[-4096:].lower():
             self.stats.inc_value("bmkz/errors/truncated_page")
@@ -429,6 +437,19 @@ class NewsSpider(Spider):
             request = self.article_request(url)
             if request is not None:
                 yield request
+
+    def _redirected_away(self, response: Response) -> None:
+        """An archived article the gone check asked for, redirected to a page that is no article
+        (the home page, a section): deleted, the way many newsrooms delete — recorded as gone with
+        the redirect's status."""
+        if not response.meta.get(GONE_CHECK):
+            return
+        redirects = response.meta.get("redirect_urls") or []
+        reasons = response.meta.get("redirect_reasons") or []
+        if redirects:
+            status = next((reason for reason in reasons if isinstance(reason, int)), 301)
+            if archive_gone(self.crawler, redirects[0], status):
+                logger.warning("Gone (%s to %s, no article there): %s", status, response.url, redirects[0])
 
     def _repair_encoding(self, response: TextResponse) -> TextResponse:
         """A page whose bytes are not in the charset it declares is read in the one they are in.
