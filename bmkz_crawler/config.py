@@ -65,6 +65,7 @@ def check_settings(settings: BaseSettings) -> None:
     _at_least(settings, "BMKZ_MAX_CRAWL_DELAY", 0)
     _at_least(settings, "BMKZ_MAX_REQUESTS", 0, int)
     _at_least(settings, "BMKZ_GONE_CHECK_MAX", 0, int)
+    _at_least(settings, "BMKZ_STUCK_RUN_MINUTES", 0)
     _at_least(settings, "BMKZ_REDIS_WORKER_TTL", 1)
     _between(settings, "BMKZ_MAX_ERROR_RATE", 0, 1)
     _between(settings, "BMKZ_MARKUP_DRIFT_SHARE", 0, 1, low_open=True)

@@ -150,6 +150,8 @@ BMKZ_ARCHIVE_URI = ""
 # Deletions: a run that reads every sitemap in full asks archived articles none lists any more
 # (a 404/410 is recorded as gone); no more than this many (more means a partial sitemap); 0: off.
 BMKZ_GONE_CHECK_MAX = 200
+# scrapy cron alerts (`Crawl started` failing) when an earlier run has held its lock this long; 0: off.
+BMKZ_STUCK_RUN_MINUTES = 180
 # Recent articles are fetched again to catch edits at these ages after publication (hours).
 BMKZ_RECHECK_HOURS = "1,6,24,48"
 # An incremental run reads the feeds and sitemaps it remembers (conditional requests); a sweep

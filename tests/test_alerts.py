@@ -408,3 +408,22 @@ def test_a_cron_run_that_cannot_start_still_alerts(tmp_path: Path, monkeypatch: 
     [text] = slack.texts()
     assert "- Crawl started: news could not start" in text, result.log[-2000:]
     assert "every run that cannot start sends this again" in text
+
+
+def test_a_run_stuck_holding_the_cron_lock_is_alerted_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every later cron run exits 75 while a hung run holds the lock: past BMKZ_STUCK_RUN_MINUTES
+    the first of them alerts `Crawl started` failing, the next ones say nothing more."""
+    from bmkz_crawler.state.lock import RunLock
+    from tests.crawl import run_crawl
+
+    run = tmp_path / "run"
+    settings = {"BMKZ_ALERT_CHANNELS": "slack", "BMKZ_STUCK_RUN_MINUTES": "30"}
+    with running_http_stub("slack") as slack, RunLock(run / "crawl.lock"):
+        monkeypatch.setenv("BMKZ_SLACK_WEBHOOK_URL", f"{slack.url}/services/T0/B0/XYZ")
+        two_hours_ago = datetime.now(UTC).timestamp() - 7200
+        os.utime(run / "crawl.lock", (two_hours_ago, two_hours_ago))
+        for _ in range(2):
+            locked = run_crawl("http://127.0.0.1:9/", run, settings=settings, output=None, command="cron")
+            assert locked.returncode == 75, locked.log[-2000:]
+    [text] = slack.texts()
+    assert "- Crawl started: another crawl (pid " in text and "for 2 h 00 min" in text

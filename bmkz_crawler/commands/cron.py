@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,7 @@ class Command(CrawlCommand):
             holder = lock.holder_pid()
             print(f"scrapy cron: another crawl (pid {holder or '?'}) holds {lock.path}; not starting", file=sys.stderr)
             self.exitcode = EXIT_LOCKED
+            self._alert_if_stuck(lock, holder)
             return
         try:
             state_lock = crawl_lock_or_refuse(self.settings, "scrapy cron", holding=lock.path)
@@ -73,6 +75,26 @@ class Command(CrawlCommand):
                 state_lock.release()
         finally:
             lock.release()
+
+    def _alert_if_stuck(self, lock: RunLock, holder: int | None) -> None:
+        """A run that has held the cron lock for longer than BMKZ_STUCK_RUN_MINUTES (a hung crawl, a
+        backfill still going) keeps every later run from starting: alerted as `Crawl started`
+        failing, once; the next run that starts recovers it."""
+        assert self.settings is not None
+        limit = self.settings.getfloat("BMKZ_STUCK_RUN_MINUTES")
+        if limit <= 0 or lock.path is None:
+            return
+        try:
+            held = time.time() - lock.path.stat().st_mtime  # written when the holder took the lock
+        except OSError:
+            return
+        if held >= limit * 60:
+            minutes = int(held // 60)
+            alert_not_started(
+                self.settings,
+                f"another crawl (pid {holder or '?'}) has held the cron lock {lock.path} for "
+                f"{minutes // 60} h {minutes % 60:02d} min (BMKZ_STUCK_RUN_MINUTES={limit:g})",
+            )
 
     def _run_crawl(self, spider_name: str, opts: argparse.Namespace) -> int:
         assert self.crawler_process is not None and self.settings is not None
