@@ -567,3 +567,16 @@ def test_broken_archives_files_and_servers_are_one_line_not_a_traceback(tmp_path
         assert "Traceback" not in completed.stderr and completed.stderr.startswith("error: "), completed.stderr
         assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
     assert scrapy_archive(good, "history", "²").returncode == 1  # not a post id: an unknown URL
+
+
+def test_the_same_modified_time_in_another_offset_is_no_new_version(any_archive: ArchiveStore) -> None:
+    """After a time-zone change WordPress writes every old date in the new offset: the same instant,
+    so a re-export adds nothing, and a text change under it is still silent."""
+    any_archive.add_versions([item(1, modified_at="2024-01-10T12:00:00+06:00")], T0)
+    moved = item(1, modified_at="2024-01-10T11:00:00+05:00", crawled_at="2025-11-08T00:00:00+00:00")
+    assert any_archive.add_versions([moved], T0) == 0
+    edited = {**moved, "body": "Новый текст.", "crawled_at": "2025-11-09T00:00:00+00:00"}
+    edited["content_hash"] = content_hash(edited["title"], edited["body"])
+    assert any_archive.add_versions([edited], T0) == 1
+    [edit] = edits(any_archive.edited())
+    assert edit.silent and edit.fields == ["body"]

@@ -17,10 +17,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from bmkz_crawler.items import ARTICLE_FIELDS
+from bmkz_crawler.processors import parse_instant
 
 # Highlight marks and the cut mark of search snippets, the same for every store.
 MARK_START = "["
@@ -87,11 +88,22 @@ def query_terms(text: str) -> list[QueryTerm]:
     return terms
 
 
+def instant_key(modified_at: str | None) -> str:
+    """How a version's `modified_at` is keyed: the UTC instant (the site may write the same time in
+    another offset after a time-zone change), or the text as it is when it is no date; "" for none."""
+    if not modified_at:
+        return ""
+    moment = parse_instant(str(modified_at))
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment is not None else str(modified_at)
+
+
 def version_recurrence(versions: Sequence[Sequence[Any]], key: tuple[str, str], crawled_at: str) -> int | None:
     """Whether a version with `key` (content_hash, modified_at) crawled at `crawled_at` is new to
     an article whose versions are `versions` ((content_hash, modified_at, crawled_at) rows in
     crawl order): None when the state just before or just after that time is this text already;
     else the number of earlier versions with the same key (0 the first time, 1 after a revert)."""
+    key = (key[0], instant_key(key[1]))
+    versions = [(row[0], instant_key(row[1]), row[2]) for row in versions]
     before = after = None
     for row in versions:
         if str(row[2]) <= crawled_at:

@@ -25,9 +25,18 @@ from bmkz_crawler.items import ARTICLE_FIELDS
 from bmkz_crawler.processors import parse_instant
 
 NOT_EDITS = frozenset({"crawled_at", "change", "views", "content_hash", "word_count"})
+DATE_FIELDS = frozenset({"published_at", "modified_at"})
 TEXT_FIELDS: tuple[str, ...] = ("title", "description", "body", "image_caption", "tags", "authors")
 CONTEXT_WORDS = 4
 _WORD = re.compile(r"\S+")
+
+
+def same_instant(a: Any, b: Any) -> bool:
+    """Two page dates are the same time, whatever offset each is written in (both absent counts)."""
+    if a == b:
+        return True
+    first, second = parse_instant(str(a)) if a else None, parse_instant(str(b)) if b else None
+    return first is not None and first == second
 
 
 def words(value: Any) -> list[str]:
@@ -83,9 +92,8 @@ class Edit:
     @property
     def silent(self) -> bool:
         """The text changed and the page did not say so: same modified_at (none counts)."""
-        return (
-            self.previous["content_hash"] != self.version["content_hash"]
-            and self.previous["modified_at"] == self.version["modified_at"]
+        return self.previous["content_hash"] != self.version["content_hash"] and same_instant(
+            self.previous["modified_at"], self.version["modified_at"]
         )
 
     def summary(self) -> str:
@@ -123,6 +131,8 @@ def compare(previous: Version, version: Version) -> Edit:
     for name in ARTICLE_FIELDS:
         if name in NOT_EDITS or previous[name] == version[name]:
             continue
+        if name in DATE_FIELDS and same_instant(previous[name], version[name]):
+            continue  # the same time written in another offset (the site changed its time zone)
         edit.fields.append(name)
         if name in TEXT_FIELDS:
             changes = word_diff(previous[name], version[name])

@@ -44,6 +44,7 @@ from bmkz_crawler.archive.base import (
     Version,
     fold_yo,
     in_original_text,
+    instant_key,
     query_terms,
     version_recurrence,
 )
@@ -267,7 +268,7 @@ class PostgresArchive:
             "WHERE id = %s",
             (url, article_id),
         )
-        key = (str(values["content_hash"]), values["modified_at"] or "")
+        key = (str(values["content_hash"]), instant_key(values["modified_at"]))
         earlier = self.connection.execute(
             "SELECT content_hash, modified_key, crawled_at FROM bmkz_archive_versions WHERE article_id = %s "
             "ORDER BY crawled_at, id",

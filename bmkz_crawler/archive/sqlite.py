@@ -36,6 +36,7 @@ from bmkz_crawler.archive.base import (
     SearchQuery,
     Version,
     in_original_text,
+    instant_key,
     query_terms,
     version_recurrence,
 )
@@ -199,7 +200,7 @@ class SQLiteArchive:
             "UPDATE articles SET url = ?, gone_at = NULL, gone_status = NULL, gone_url = NULL WHERE id = ?",
             (url, article_id),
         )
-        key = (values["content_hash"], values["modified_at"] or "")
+        key = (values["content_hash"], instant_key(values["modified_at"]))
         recurrence = self._recurrence(article_id, key, str(values["crawled_at"] or exported_at))
         if recurrence is None:
             return 0
