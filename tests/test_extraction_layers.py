@@ -294,3 +294,16 @@ def test_a_guessed_body_block_leaves_out_headline_lead_figure_teasers_galleries_
     # A figure inside the text keeps its caption; the lead figure's caption is image_caption.
     assert blocks == ["Первый абзац статьи.", "Подпись к снимку в тексте", "Последний абзац статьи."]
     assert read_also == 1
+
+
+@pytest.mark.parametrize("css_class", ["singlepostmeta", "entry-meta", "post-meta clearfix", "entry-footer"])
+def test_a_guessed_body_block_leaves_out_the_posts_metadata_line(css_class: str) -> None:
+    """ "By X on 21/02/2021. Filed under Y": who and when come from their own sources, not the text."""
+    inner = (
+        "<p>Первый абзац статьи.</p><p>Последний абзац статьи.</p>"
+        f'<div class="{css_class}">Von <a rel="author" href="/author/x/">Redaktion</a> am 21/02/2021. '
+        'Abgelegt unter <a href="/category/israel/">Israel</a>.</div>'
+    )
+    container = etree.fromstring(f'<div class="entry-content">{inner}</div>', etree.HTMLParser()).find(".//div")
+    blocks, _ = collect_body(container, URL, generic_body_skip(container))
+    assert blocks == ["Первый абзац статьи.", "Последний абзац статьи."]

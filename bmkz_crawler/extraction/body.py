@@ -53,10 +53,14 @@ READ_ALSO_PREFIX = re.compile(
 
 # On pages no site profile reads, what a theme puts inside its content block and names by what it
 # is, in any part of a class token (`inews__shortcode-relatedarticleinline`, `post_td_gallery`,
-# `read-more-posts-container`, `ad-disclaimer-container`): teasers, galleries, disclaimers.
+# `read-more-posts-container`, `ad-disclaimer-container`): teasers, galleries, disclaimers, the
+# post's metadata line.
 INNER_FURNITURE = re.compile(
     r"(?:^|[-_])(?:related\w*|teasers?|read-more|read-next|also-read|more-stories|popular|most-read|"
-    r"newsletter\w*|recommended|promo|paywall|gallery|galery|slider|slideshow|carousel|disclaimer|donat\w*)(?:$|[-_])",
+    r"newsletter\w*|recommended|promo|paywall|gallery|galery|slider|slideshow|carousel|disclaimer|donat\w*|"
+    # the post's metadata line a theme prints inside the content (`singlepostmeta`, `entry-meta`):
+    # "By X on 21/02/2021. Filed under Y" — who and when are read from their own sources
+    r"\w*postmeta\w*|entry-meta|post-meta|entry-footer|post-footer)(?:$|[-_])",
     re.IGNORECASE,
 )
 
