@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 
 from bmkz_crawler import stats_keys as keys
+from bmkz_crawler.archive import archive_enabled
 from bmkz_crawler.extraction.links import Card, article_url, is_asset
 from bmkz_crawler.memory import Recent, Section, SiteMemory, Validator, parse_ages, recheck_due
 from bmkz_crawler.processors import canonicalize_url, on_site, parse_instant, same_site
@@ -107,8 +108,12 @@ class CrawlPolicy:
         sweep_every: timedelta = timedelta(hours=24),
         trace: bool = False,
         now: datetime | None = None,
+        gone_check_max: int = 200,
     ) -> None:
         self.args = args
+        # The gone check asks at most this many unlisted archived articles; 0: off (no archive,
+        # Redis mode, BMKZ_GONE_CHECK_MAX=0), and then the sitemaps' listing is not collected.
+        self.gone_check_max = gone_check_max
         self._stats = stats
         self._crawler: Crawler | None = None
         self.bounds = bounds or WalkBounds()
@@ -150,6 +155,12 @@ class CrawlPolicy:
             recheck_ages=parse_ages(settings.get("BMKZ_RECHECK_HOURS", "1,6,24,48")),
             sweep_every=timedelta(hours=settings.getfloat("BMKZ_SWEEP_HOURS", 24.0)),
             trace=settings.getbool("BMKZ_TRACE"),
+            # Off in Redis mode, where each worker reads only part of the sitemaps.
+            gone_check_max=(
+                0
+                if settings.get("BMKZ_REDIS_URL") or not archive_enabled(crawler)
+                else settings.getint("BMKZ_GONE_CHECK_MAX")
+            ),
         )
         policy._crawler = crawler
         setattr(crawler, _CRAWLER_ATTRIBUTE, policy)
@@ -408,7 +419,8 @@ class CrawlPolicy:
         if key not in self._sitemap_entries:
             self._sitemap_entries.add(key)
             self.expected_total = len(self._sitemap_entries)
-            self._sitemap_listed.add(state_key(self.site_url(url) or url))
+            if self.gone_check_max > 0:
+                self._sitemap_listed.add(state_key(self.site_url(url) or url))
         if self.args.since and lastmod and lastmod < self.args.since:
             self._skip(SINCE_SITEMAP_ENTRY_SKIPPED, url, "last modified before since")
             return False

@@ -29,7 +29,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from bmkz_crawler import stats_keys as keys
-from bmkz_crawler.archive import archive_enabled, archive_failed, archive_for, archive_gone
+from bmkz_crawler.archive import archive_failed, archive_for, archive_gone
 from bmkz_crawler.compat import robots_sitemaps as robots_sitemaps_of
 from bmkz_crawler.conditional import CONDITIONAL, conditional_meta
 from bmkz_crawler.extraction import ArticleExtractor
@@ -192,11 +192,9 @@ class NewsSpider(Spider):
 
     def _gone_check_requests(self) -> list[Request]:
         """Archived articles that no sitemap listed on a run that read them all: asked once, so a
-        404/410 records the deletion (on_error). Off in Redis mode, where each worker reads only
-        part of the sitemaps, and with BMKZ_GONE_CHECK_MAX=0."""
-        settings = self.crawler.settings
-        limit = settings.getint("BMKZ_GONE_CHECK_MAX")
-        if limit <= 0 or settings.get("BMKZ_REDIS_URL") or not archive_enabled(self.crawler):
+        404/410 records the deletion (on_error). Off as the policy says (`gone_check_max`)."""
+        limit = self.policy.gone_check_max
+        if limit <= 0:
             return []
         try:
             store = archive_for(self.crawler)
