@@ -13,9 +13,10 @@ the edit rules (`changes.py`) are shared by every store; a store only keeps and 
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -233,3 +234,22 @@ class ArchiveStore(Protocol):
 
 class AmbiguousArticle(ValueError):
     """A post id without an edition that both editions use."""
+
+
+def post_id_of(url_or_post_id: str) -> int | None:
+    """The WordPress post id `scrapy archive history` was given, or None for a URL."""
+    key = url_or_post_id.strip()
+    return int(key) if key.isascii() and key.isdigit() else None
+
+
+def one_edition(post_id: int, languages: Iterable[str | None]) -> None:
+    """Raise AmbiguousArticle when the articles of a post id are in more than one edition."""
+    editions = sorted(str(language) for language in languages)
+    if len(set(editions)) > 1:
+        raise AmbiguousArticle(f"post id {post_id} is in more than one edition ({', '.join(editions)}): add --lang")
+
+
+def by_article(versions: Iterable[Version]) -> Iterator[list[Version]]:
+    """Versions ordered by article, grouped into one list per article (`ArchiveStore.edited`)."""
+    for _, group in itertools.groupby(versions, key=lambda version: version.article_id):
+        yield list(group)

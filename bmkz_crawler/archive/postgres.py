@@ -36,15 +36,17 @@ from bmkz_crawler.archive.base import (
     ELLIPSIS,
     MARK_END,
     MARK_START,
-    AmbiguousArticle,
     ArchiveStats,
     GoneArticle,
     SearchHit,
     SearchQuery,
     Version,
+    by_article,
     fold_yo,
     in_original_text,
     instant_key,
+    one_edition,
+    post_id_of,
     query_terms,
     version_recurrence,
 )
@@ -407,15 +409,14 @@ class PostgresArchive:
 
     def history(self, url_or_post_id: str, language: str | None = None) -> list[Version]:
         key = url_or_post_id.strip()
-        if key.isascii() and key.isdigit():
+        post_id = post_id_of(key)
+        if post_id is not None:
             rows = self.connection.execute(
                 "SELECT id, language FROM bmkz_archive_articles WHERE post_id = %s "
                 "AND (%s::text IS NULL OR language = %s)",
-                (int(key), language, language),
+                (post_id, language, language),
             ).fetchall()
-            if len({row["language"] for row in rows}) > 1:
-                editions = ", ".join(sorted(str(row["language"]) for row in rows))
-                raise AmbiguousArticle(f"post id {key} is in more than one edition ({editions}): add --lang")
+            one_edition(post_id, (row["language"] for row in rows))
             ids = [int(row["id"]) for row in rows]
         else:
             row = self.connection.execute(
@@ -431,14 +432,7 @@ class PostgresArchive:
         condition += " HAVING count(*) > 1"
         condition += ")" if since is None else " AND max(crawled_at) >= %s)"
         versions = self._versions(condition, [] if since is None else [_iso(since)])
-        current: list[Version] = []
-        for version in versions:
-            if current and current[0].article_id != version.article_id:
-                yield current
-                current = []
-            current.append(version)
-        if current:
-            yield current
+        yield from by_article(versions)
 
     def gone(self, since: datetime | None = None) -> list[GoneArticle]:
         rows = self.connection.execute(

@@ -29,14 +29,16 @@ from bmkz_crawler.archive.base import (
     MARK_END,
     MARK_START,
     SEARCH_FIELDS,
-    AmbiguousArticle,
     ArchiveStats,
     GoneArticle,
     SearchHit,
     SearchQuery,
     Version,
+    by_article,
     in_original_text,
     instant_key,
+    one_edition,
+    post_id_of,
     query_terms,
     version_recurrence,
 )
@@ -317,14 +319,13 @@ class SQLiteArchive:
 
     def history(self, url_or_post_id: str, language: str | None = None) -> list[Version]:
         key = url_or_post_id.strip()
-        if key.isascii() and key.isdigit():
+        post_id = post_id_of(key)
+        if post_id is not None:
             rows = self.connection.execute(
                 "SELECT id, language FROM articles WHERE post_id = ? AND (? IS NULL OR language = ?)",
-                (int(key), language, language),
+                (post_id, language, language),
             ).fetchall()
-            if len({row["language"] for row in rows}) > 1:
-                editions = ", ".join(sorted(str(row["language"]) for row in rows))
-                raise AmbiguousArticle(f"post id {key} is in more than one edition ({editions}): add --lang")
+            one_edition(post_id, (row["language"] for row in rows))
             ids = [int(row["id"]) for row in rows]
         else:
             row = self.connection.execute(
@@ -339,14 +340,7 @@ class SQLiteArchive:
         condition = "article_id IN (SELECT article_id FROM versions GROUP BY article_id HAVING count(*) > 1"
         condition += ")" if since is None else " AND max(crawled_at) >= ?)"
         versions = self._versions(condition, [] if since is None else [_utc(since)])
-        current: list[Version] = []
-        for version in versions:
-            if current and current[0].article_id != version.article_id:
-                yield current
-                current = []
-            current.append(version)
-        if current:
-            yield current
+        yield from by_article(versions)
 
     def gone(self, since: datetime | None = None) -> list[GoneArticle]:
         rows = self.connection.execute(
