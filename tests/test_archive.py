@@ -193,24 +193,25 @@ def test_word_diff_shows_what_went_and_came_with_context() -> None:
 # --- search ---------------------------------------------------------------------------------------
 
 
+# The search corpus of both stores' tests (test_archive_postgres.py too).
+SEARCH_CORPUS = [
+    item(1, title="Лизинг ёлок в Астане", tags=["Лизинг"]),
+    item(2, title="Рынок лизинга растёт", body="Лизинговые компании отчитались.", category="Бизнес"),
+    item(3, title="Погода на выходные", body="Ёлка на площади. Лизинг не упоминается нигде."),
+    item(
+        4,
+        url="https://bm.kz/kz/a/",
+        language="kk",
+        title="Тоқаев әкімдермен кездесті",
+        body="Мемлекет басшысы Қазақстан өңірлерінің әкімдерімен кездесті.\n\nҮкімет ғылым ұлт һ і ң ө.",
+    ),
+    item(5, title="Старая новость про лизинг", body="Текст.", published_at="2023-01-05T10:00:00+06:00"),
+]
+
+
 @pytest.fixture
 def searchable(archive: SQLiteArchive) -> SQLiteArchive:
-    archive.add_versions(
-        [
-            item(1, title="Лизинг ёлок в Астане", tags=["Лизинг"]),
-            item(2, title="Рынок лизинга растёт", body="Лизинговые компании отчитались.", category="Бизнес"),
-            item(3, title="Погода на выходные", body="Ёлка на площади. Лизинг не упоминается нигде."),
-            item(
-                4,
-                url="https://bm.kz/kz/a/",
-                language="kk",
-                title="Тоқаев әкімдермен кездесті",
-                body="Мемлекет басшысы Қазақстан өңірлерінің әкімдерімен кездесті.\n\nҮкімет ғылым ұлт һ і ң ө.",
-            ),
-            item(5, title="Старая новость про лизинг", body="Текст.", published_at="2023-01-05T10:00:00+06:00"),
-        ],
-        T0,
-    )
+    archive.add_versions(SEARCH_CORPUS, T0)
     return archive
 
 

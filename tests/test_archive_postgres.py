@@ -4,6 +4,7 @@ Kazakh — against a real PostgreSQL started on loopback (tests/servers.py)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,28 +18,14 @@ from bmkz_crawler.archive.sqlite import SQLiteArchive
 from bmkz_crawler.config import SettingsError, check_settings
 from bmkz_crawler.processors import parse_cli_date
 from tests.servers import free_port
-from tests.test_archive import T0, item, scrapy_archive
-
-CORPUS = [
-    item(1, title="Лизинг ёлок в Астане", tags=["Лизинг"]),
-    item(2, title="Рынок лизинга растёт", body="Лизинговые компании отчитались.", category="Бизнес"),
-    item(3, title="Погода на выходные", body="Ёлка на площади. Лизинг не упоминается нигде."),
-    item(
-        4,
-        url="https://bm.kz/kz/a/",
-        language="kk",
-        title="Тоқаев әкімдермен кездесті",
-        body="Мемлекет басшысы Қазақстан өңірлерінің әкімдерімен кездесті.\n\nҮкімет ғылым ұлт һ і ң ө.",
-    ),
-    item(5, title="Старая новость про лизинг", body="Текст.", published_at="2023-01-05T10:00:00+06:00"),
-]
+from tests.test_archive import SEARCH_CORPUS, T0, item, scrapy_archive
 
 
 @pytest.fixture
 def searchable(postgres_database: str) -> Iterator[PostgresArchive]:
     store = PostgresArchive(postgres_database)
     store.open()
-    store.add_versions(CORPUS, T0)
+    store.add_versions(SEARCH_CORPUS, T0)
     yield store
     store.close()
 
@@ -69,7 +56,7 @@ def test_kazakh_is_found_word_for_word_in_any_case(searchable: PostgresArchive) 
 def test_an_exact_word_finds_the_articles_sqlite_finds(searchable: PostgresArchive, tmp_path: Path) -> None:
     sqlite = SQLiteArchive(tmp_path / "archive.sqlite3")
     sqlite.open()
-    sqlite.add_versions(CORPUS, T0)
+    sqlite.add_versions(SEARCH_CORPUS, T0)
     for word in ("лизинг", "Лизинг", "ёлок", "площади", "тоқаев", "Қазақстан", "Текст", "Астане"):
         in_sqlite, in_postgres = set(titles(sqlite, word)), set(titles(searchable, word))
         assert in_sqlite and in_sqlite <= in_postgres, word  # stemming may find more forms, never fewer
@@ -126,7 +113,7 @@ def test_an_unreachable_server_is_refused_before_the_crawl(tmp_path: Path) -> No
 
 def test_scrapy_archive_commands_on_postgresql(postgres_database: str, tmp_path: Path) -> None:
     feed = tmp_path / "news.jsonl"
-    feed.write_text("".join(__import__("json").dumps(line, ensure_ascii=False) + "\n" for line in CORPUS))
+    feed.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in SEARCH_CORPUS))
     imported = scrapy_archive(postgres_database, "import", str(feed))  # type: ignore[arg-type]
     assert imported.returncode == 0, imported.stderr
     found = scrapy_archive(postgres_database, "search", "лизинга", "--lang", "ru", "--limit", "2")  # type: ignore[arg-type]
