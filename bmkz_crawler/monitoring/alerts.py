@@ -568,9 +568,5 @@ def run_label(crawler: Any) -> str:
     """ "news, started 2026-12-06 16:00 UTC": the spider and its start time, for the message."""
     spider = getattr(crawler, "spider", None)
     name = getattr(spider, "name", None) or "crawl"
-    started = crawler.stats.get_value("start_time") if crawler.stats else None
-    if isinstance(started, datetime):
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=UTC)
-        return f"{name}, started {_short_time(started.isoformat())}"
-    return name
+    started = run_start(crawler)
+    return f"{name}, started {_short_time(started.isoformat())}" if started is not None else name
